@@ -1,0 +1,106 @@
+// The single place that picks the TensorFlow.js backend. 'auto' takes the fastest one present
+// (native > tensorflow > wasm > cpu in Node; webgpu > webgl > wasm > cpu in a browser) and says which it took and why.
+import { tf } from '../tf.js';
+import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+
+export const BACKEND_NAMES = ['native', 'wasm', 'cpu', 'tensorflow', 'webgl', 'webgpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendRequest = BackendName | 'auto';
+
+export interface BackendChoice {
+  readonly name: BackendName;
+  /** One line for the user: what was taken and, for 'auto', what was passed over. */
+  readonly message: string;
+}
+
+type Loader = () => Promise<{ ok: true } | { ok: false; reason: string }>;
+
+const IS_NODE = typeof process !== 'undefined' && process.versions?.node !== undefined;
+
+/** Loads a module by a computed specifier (optional dependencies that may be absent). */
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(specifier);
+}
+
+const LOADERS: Record<BackendName, Loader> = {
+  async native() {
+    if (!IS_NODE) return { ok: false, reason: 'the native backend runs only in Node' };
+    try {
+      const mod = (await importOptional(new URL('./native/index.js', import.meta.url).href)) as { loadNativeBackend: Loader };
+      return await mod.loadNativeBackend();
+    } catch (err) {
+      return { ok: false, reason: `native addon not available (${(err as Error).message.split('\n')[0]})` };
+    }
+  },
+  async tensorflow() {
+    if (!IS_NODE) return { ok: false, reason: 'the tensorflow backend runs only in Node' };
+    try {
+      await importOptional('@tensorflow/tfjs-node');
+      return { ok: true };
+    } catch {
+      return { ok: false, reason: '@tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node)' };
+    }
+  },
+  async wasm() {
+    try {
+      await import('@tensorflow/tfjs-backend-wasm');
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, reason: `wasm backend failed to load (${(err as Error).message})` };
+    }
+  },
+  async cpu() {
+    return { ok: true }; // registered by the tfjs import in src/tf.ts
+  },
+  async webgl() {
+    if (IS_NODE) return { ok: false, reason: 'webgl needs a browser' };
+    return { ok: true }; // registered by the umbrella package in browsers
+  },
+  async webgpu() {
+    if (IS_NODE) return { ok: false, reason: 'webgpu needs a browser (or the webgpu package)' };
+    try {
+      await importOptional('@tensorflow/tfjs-backend-webgpu');
+      return { ok: true };
+    } catch {
+      return { ok: false, reason: '@tensorflow/tfjs-backend-webgpu is not installed' };
+    }
+  },
+};
+
+const AUTO_ORDER: readonly BackendName[] = IS_NODE ? ['native', 'tensorflow', 'wasm', 'cpu'] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+export function parseBackendName(value: string): BackendRequest {
+  if (value === 'auto' || (BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendRequest;
+  throw new InvalidArgumentError(`unknown backend '${value}' (choose one of: auto, ${BACKEND_NAMES.join(', ')})`);
+}
+
+async function activate(name: BackendName): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const loaded = await LOADERS[name]();
+  if (!loaded.ok) return loaded;
+  try {
+    if (!(await tf.setBackend(name))) return { ok: false, reason: `TensorFlow.js could not initialise the ${name} backend` };
+    await tf.ready();
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, reason: `${name} failed to initialise (${(err as Error).message})` };
+  }
+}
+
+/** Makes `request` the active backend. An explicit name that cannot be used is an error; 'auto' falls back. */
+export async function useBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
+  if (request !== 'auto') {
+    const result = await activate(request);
+    if (!result.ok) throw new BackendUnavailableError(`backend '${request}' is not available: ${result.reason}`);
+    return { name: request, message: `backend: ${request}` };
+  }
+  const skipped: string[] = [];
+  for (const name of AUTO_ORDER) {
+    const result = await activate(name);
+    if (result.ok) {
+      const why = skipped.length ? ` (skipped ${skipped.join('; ')})` : '';
+      return { name, message: `backend: ${name}, the fastest available${why}` };
+    }
+    skipped.push(`${name}: ${result.reason}`);
+  }
+  throw new BackendUnavailableError(`no backend could be initialised: ${skipped.join('; ')}`);
+}

@@ -1,0 +1,146 @@
+// The heatmap codec (PAPER.md "Targets", "Decoding"): Gaussian training targets from joints, joints from predicted
+// heatmaps (argmax + quarter-pixel step toward the higher neighbour), and the flip of heatmaps for the flip test.
+// One module, so training targets and inference decoding cannot drift apart.
+//
+// Coordinates are heatmap pixels with pixel centres at integers: cell (x, y) is centred on (x, y), the map spans
+// [-0.5, width - 0.5]. Heatmap buffers are HWC (the NHWC layout of one image): value of joint k at (x, y) is
+// data[(y * width + x) * joints + k].
+import { tf } from '../tf.js';
+import type { Tensor4D } from '../tf.js';
+import { InvalidArgumentError } from '../errors.js';
+
+export interface Size {
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface CodecOptions {
+  /** Heatmap size (input size / 4 for the hourglass). */
+  readonly size: Size;
+  /** Gaussian standard deviation in heatmap pixels. Default 1, as the PyTorch ports (see README on the choice). */
+  readonly sigma?: number;
+  /** Half-width of the drawn window in heatmap pixels; values beyond it are 0. Default ceil(3 * sigma). */
+  readonly radius?: number;
+}
+
+export interface EncodedTargets {
+  /** [H * W * K] HWC Gaussian targets, peak ~1 at each labelled joint; all-zero for unlabelled joints. */
+  readonly heatmaps: Float32Array;
+  /** [K] loss weight per joint: 1 for labelled joints (also when outside the crop: the target is then 0), 0 otherwise. */
+  readonly weights: Float32Array;
+}
+
+export interface DecodedJoints {
+  /** [K * 2] x, y in heatmap pixels. */
+  readonly points: Float32Array;
+  /** [K] peak value of each heatmap (the confidence). */
+  readonly scores: Float32Array;
+}
+
+export class HeatmapCodec {
+  readonly size: Size;
+  readonly sigma: number;
+  readonly radius: number;
+
+  constructor(options: CodecOptions) {
+    const { size } = options;
+    if (!(Number.isInteger(size.width) && Number.isInteger(size.height) && size.width > 0 && size.height > 0)) {
+      throw new InvalidArgumentError(`heatmap size must be positive integers, got ${size.width}x${size.height}`);
+    }
+    this.size = { width: size.width, height: size.height };
+    this.sigma = options.sigma ?? 1;
+    if (!(this.sigma > 0)) throw new InvalidArgumentError(`sigma must be > 0, got ${this.sigma}`);
+    this.radius = options.radius ?? Math.ceil(3 * this.sigma);
+  }
+
+  /**
+   * heatmapPoints: [K * 2] joint positions in heatmap pixels; visible: [K], non-zero = labelled.
+   * The Gaussian is centred on the exact (sub-pixel) position so that decoding recovers it to a quarter pixel.
+   */
+  encode(heatmapPoints: ArrayLike<number>, visible: ArrayLike<number>): EncodedTargets {
+    const joints = visible.length;
+    if (heatmapPoints.length !== 2 * joints) {
+      throw new InvalidArgumentError(`encode: expected ${2 * joints} coordinates for ${joints} joints, got ${heatmapPoints.length}`);
+    }
+    const { width, height } = this.size;
+    const heatmaps = new Float32Array(width * height * joints);
+    const weights = new Float32Array(joints);
+    const twoSigma2 = 2 * this.sigma * this.sigma;
+    for (let k = 0; k < joints; k++) {
+      const mx = heatmapPoints[2 * k];
+      const my = heatmapPoints[2 * k + 1];
+      if (!visible[k] || !Number.isFinite(mx) || !Number.isFinite(my)) continue;
+      weights[k] = 1;
+      const x0 = Math.max(0, Math.ceil(mx - this.radius));
+      const x1 = Math.min(width - 1, Math.floor(mx + this.radius));
+      const y0 = Math.max(0, Math.ceil(my - this.radius));
+      const y1 = Math.min(height - 1, Math.floor(my + this.radius));
+      for (let y = y0; y <= y1; y++) {
+        const dy2 = (y - my) * (y - my);
+        for (let x = x0; x <= x1; x++) {
+          heatmaps[(y * width + x) * joints + k] = Math.exp(-((x - mx) * (x - mx) + dy2) / twoSigma2);
+        }
+      }
+    }
+    return { heatmaps, weights };
+  }
+
+  /**
+   * heatmaps: [H * W * K] HWC for one image -> per joint the argmax (first maximum in row-major order on ties),
+   * moved a quarter pixel toward the higher of its two neighbours in x and in y (not at the border, not on a tie).
+   */
+  decode(heatmaps: ArrayLike<number>, joints: number): DecodedJoints {
+    const { width, height } = this.size;
+    if (heatmaps.length !== width * height * joints) {
+      throw new InvalidArgumentError(`decode: expected ${width}x${height}x${joints} = ${width * height * joints} values, got ${heatmaps.length}`);
+    }
+    const points = new Float32Array(2 * joints);
+    const scores = new Float32Array(joints);
+    const at = (x: number, y: number, k: number): number => heatmaps[(y * width + x) * joints + k];
+    for (let k = 0; k < joints; k++) {
+      let best = -Infinity;
+      let bx = 0;
+      let by = 0;
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          const v = at(x, y, k);
+          if (v > best) {
+            best = v;
+            bx = x;
+            by = y;
+          }
+        }
+      }
+      let px = bx;
+      let py = by;
+      if (bx > 0 && bx < width - 1) px += 0.25 * Math.sign(at(bx + 1, by, k) - at(bx - 1, by, k));
+      if (by > 0 && by < height - 1) py += 0.25 * Math.sign(at(bx, by + 1, k) - at(bx, by - 1, k));
+      points[2 * k] = px;
+      points[2 * k + 1] = py;
+      scores[k] = best === -Infinity ? NaN : best; // -Infinity only when every value is NaN
+    }
+    return { points, scores };
+  }
+
+  /** Decodes a batch of heatmaps [N, H, W, K] (the tensor is not disposed). */
+  async decodeBatch(heatmaps: Tensor4D): Promise<DecodedJoints[]> {
+    const [n, h, w, k] = heatmaps.shape;
+    if (h !== this.size.height || w !== this.size.width) {
+      throw new InvalidArgumentError(`decodeBatch: heatmaps are ${w}x${h}, the codec expects ${this.size.width}x${this.size.height}`);
+    }
+    const data = (await heatmaps.data()) as Float32Array;
+    const per = h * w * k;
+    return Array.from({ length: n }, (_, i) => this.decode(data.subarray(i * per, (i + 1) * per), k));
+  }
+}
+
+/**
+ * Mirrors heatmaps left-right and swaps left/right joint channels: heatmaps [N, H, W, K] -> [N, H, W, K].
+ * flipPerm[k] is the channel that joint k comes from (see flipPermutation in data/skeletons).
+ * Applying it twice gives back the input.
+ */
+export function flipHeatmaps(heatmaps: Tensor4D, flipPerm: readonly number[]): Tensor4D {
+  const k = heatmaps.shape[3];
+  if (flipPerm.length !== k) throw new InvalidArgumentError(`flip permutation has ${flipPerm.length} entries for ${k} joints`);
+  return tf.tidy(() => tf.gather(tf.reverse(heatmaps, 2), tf.tensor1d([...flipPerm], 'int32'), 3) as Tensor4D);
+}

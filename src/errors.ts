@@ -1,0 +1,28 @@
+// Typed errors: library callers catch them; the CLI turns them into one red line and a non-zero exit.
+
+/** Base class of every error the project raises on purpose (bad input, bad files, bad flags). */
+export class HourglassError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A value given by the caller (option, flag, argument) is not acceptable. */
+export class InvalidArgumentError extends HourglassError {}
+
+/** A file is missing, unreadable or does not have the expected content. */
+export class FileFormatError extends HourglassError {
+  constructor(readonly file: string, detail: string) {
+    super(`${file}: ${detail}`);
+  }
+}
+
+/** A checkpoint does not fit the network it is loaded into. */
+export class CheckpointMismatchError extends HourglassError {}
+
+/** A backend was asked for but cannot be used here. */
+export class BackendUnavailableError extends HourglassError {}
+
+/** Training diverged (NaN or infinite loss). */
+export class DivergenceError extends HourglassError {}

@@ -1,0 +1,17 @@
+// Public API of the hourglass package.
+export { tf } from './tf.js';
+export * from './errors.js';
+export { makeConfig, heatmapSize, DEFAULT_CONFIG, type HourglassConfig } from './model/config.js';
+export { StackedHourglass, Hourglass } from './model/network.js';
+export { HourglassModel } from './model/model.js';
+export { ParamStore, type ParamSpec } from './model/params.js';
+export { registerModelOps, type ModelOps, type BatchNormTrainResult } from './model/ops.js';
+export { saveCheckpoint, readCheckpoint, saveModel, loadModel, assignWeights, type Checkpoint, type StoredTensor } from './model/checkpoint.js';
+export { HeatmapCodec, flipHeatmaps, type CodecOptions, type EncodedTargets, type DecodedJoints } from './codec/heatmap.js';
+export * from './geometry/affine.js';
+export { pck, pckh, pckLsp, summarize, jointDistances, headSizeFromBox, type PckInput, type PckResult, type PckSummary } from './eval/pck.js';
+export { LSP14, LSP_TORSO } from './data/skeletons/lsp.js';
+export { MPII16 } from './data/skeletons/mpii.js';
+export { flipPermutation, jointIndex, type Skeleton } from './data/skeletons/types.js';
+export { useBackend, parseBackendName, BACKEND_NAMES, type BackendName, type BackendRequest, type BackendChoice } from './backend/select.js';
+export { heatmapLoss } from './train/loss.js';

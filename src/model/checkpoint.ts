@@ -1,0 +1,166 @@
+// Checkpoints: one self-describing file holding the network config, the named weights (and optionally training
+// state such as optimiser slots), and free-form metadata. Written atomically; loading checks every tensor.
+//
+// Layout: 8-byte magic "HGCKPT01", uint32 LE header length, UTF-8 JSON header, zero padding to a multiple of 8,
+// then the float32 little-endian data of each tensor at the header's byte offsets (relative to the data start).
+import { readFileSync, existsSync } from 'node:fs';
+import { tf } from '../tf.js';
+import type { Tensor } from '../tf.js';
+import { CheckpointMismatchError, FileFormatError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { makeConfig, type HourglassConfig } from './config.js';
+import { HourglassModel } from './model.js';
+import type { ParamStore } from './params.js';
+
+const MAGIC = 'HGCKPT01';
+
+export interface StoredTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+export interface Checkpoint {
+  readonly config: HourglassConfig;
+  /** Network parameters by name (trainable weights and batch-norm running statistics). */
+  readonly weights: ReadonlyMap<string, StoredTensor>;
+  /** Training state (optimiser slots, ...) by name; empty for a weights-only file. */
+  readonly state: ReadonlyMap<string, StoredTensor>;
+  /** JSON-serialisable metadata (step, epoch, schedule, RNG state, metrics...). */
+  readonly meta: Record<string, unknown>;
+}
+
+interface HeaderEntry {
+  name: string;
+  group: 'weights' | 'state';
+  shape: number[];
+  dtype: 'float32';
+  offset: number;
+  length: number;
+}
+
+interface Header {
+  format: 'hourglass-checkpoint';
+  version: 1;
+  config: HourglassConfig;
+  meta: Record<string, unknown>;
+  tensors: HeaderEntry[];
+}
+
+/** Reads tensors' values and writes the checkpoint file atomically. */
+export async function saveCheckpoint(
+  path: string,
+  contents: {
+    config: HourglassConfig;
+    weights: ReadonlyMap<string, Tensor>;
+    state?: ReadonlyMap<string, Tensor>;
+    meta?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const entries: HeaderEntry[] = [];
+  const blobs: Uint8Array[] = [];
+  let offset = 0;
+  const groups: ['weights' | 'state', ReadonlyMap<string, Tensor>][] = [['weights', contents.weights], ['state', contents.state ?? new Map()]];
+  for (const [group, map] of groups) {
+    for (const [name, tensor] of map) {
+      const data = (await tensor.data()) as Float32Array;
+      const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+      const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
+      entries.push({ name, group, shape: [...tensor.shape], dtype: 'float32', offset, length: f32.length });
+      blobs.push(bytes);
+      offset += bytes.byteLength;
+    }
+  }
+  const header: Header = { format: 'hourglass-checkpoint', version: 1, config: contents.config, meta: contents.meta ?? {}, tensors: entries };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const prefix = Buffer.alloc(12);
+  prefix.write(MAGIC, 0, 'latin1');
+  prefix.writeUInt32LE(json.byteLength, 8);
+  const padding = Buffer.alloc((8 - ((12 + json.byteLength) % 8)) % 8);
+  writeFileAtomic(path, [prefix, json, padding, ...blobs]);
+}
+
+/** Reads and validates a checkpoint file; errors name the file and what is wrong with it. */
+export function readCheckpoint(path: string): Checkpoint {
+  if (!existsSync(path)) throw new FileFormatError(path, 'checkpoint file not found');
+  const buf = readFileSync(path);
+  if (buf.byteLength < 12 || buf.toString('latin1', 0, 8) !== MAGIC) {
+    throw new FileFormatError(path, `not an hourglass checkpoint (expected magic ${MAGIC})`);
+  }
+  const headerLength = buf.readUInt32LE(8);
+  if (12 + headerLength > buf.byteLength) throw new FileFormatError(path, 'truncated header');
+  let header: Header;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + headerLength)) as Header;
+  } catch (err) {
+    throw new FileFormatError(path, `header is not valid JSON (${(err as Error).message})`);
+  }
+  if (header.format !== 'hourglass-checkpoint' || header.version !== 1 || !Array.isArray(header.tensors)) {
+    throw new FileFormatError(path, `unsupported checkpoint header (format ${String(header.format)}, version ${String(header.version)})`);
+  }
+  let config: HourglassConfig;
+  try {
+    config = makeConfig(header.config);
+  } catch (err) {
+    throw new FileFormatError(path, `invalid config: ${(err as Error).message}`);
+  }
+  const dataStart = 12 + headerLength + ((8 - ((12 + headerLength) % 8)) % 8);
+  const weights = new Map<string, StoredTensor>();
+  const state = new Map<string, StoredTensor>();
+  for (const e of header.tensors) {
+    const size = e.shape.reduce((a, b) => a * b, 1);
+    if (e.dtype !== 'float32' || size !== e.length) throw new FileFormatError(path, `tensor ${e.name}: bad entry in header`);
+    const start = dataStart + e.offset;
+    if (start + 4 * e.length > buf.byteLength) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
+    // Copy into an aligned buffer (the file buffer's offset need not be 4-aligned).
+    const data = new Float32Array(e.length);
+    new Uint8Array(data.buffer).set(buf.subarray(start, start + 4 * e.length));
+    (e.group === 'state' ? state : weights).set(e.name, { shape: e.shape, data });
+  }
+  return { config, weights, state, meta: header.meta ?? {} };
+}
+
+/**
+ * Copies stored weights into a parameter store. Every parameter must be present with the same shape, and the
+ * file must hold no extra weights; the first mismatch is named.
+ */
+export function assignWeights(params: ParamStore, weights: ReadonlyMap<string, StoredTensor>, source = 'checkpoint'): void {
+  for (const spec of params.specs) {
+    const stored = weights.get(spec.name);
+    if (!stored) throw new CheckpointMismatchError(`${source}: tensor ${spec.name} is missing`);
+    if (stored.shape.length !== spec.shape.length || stored.shape.some((d, i) => d !== spec.shape[i])) {
+      throw new CheckpointMismatchError(
+        `${source}: tensor ${spec.name} has shape [${stored.shape.join(', ')}], the network expects [${spec.shape.join(', ')}]`,
+      );
+    }
+  }
+  const known = new Set(params.specs.map((s) => s.name));
+  for (const name of weights.keys()) {
+    if (!known.has(name)) throw new CheckpointMismatchError(`${source}: tensor ${name} is not a parameter of this network`);
+  }
+  for (const spec of params.specs) {
+    const stored = weights.get(spec.name) as StoredTensor;
+    tf.tidy(() => params.update(spec.name, tf.tensor(stored.data, [...stored.shape], 'float32')));
+  }
+}
+
+/** Saves a model's config and weights (plus optional training state and metadata). */
+export async function saveModel(
+  path: string,
+  model: HourglassModel,
+  extra: { state?: ReadonlyMap<string, Tensor>; meta?: Record<string, unknown> } = {},
+): Promise<void> {
+  await saveCheckpoint(path, { config: model.config, weights: model.params.all(), ...extra });
+}
+
+/** Builds the network a checkpoint describes and loads its weights. */
+export function loadModel(path: string): { model: HourglassModel; checkpoint: Checkpoint } {
+  const checkpoint = readCheckpoint(path);
+  const model = HourglassModel.create(checkpoint.config);
+  try {
+    assignWeights(model.params, checkpoint.weights, path);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+  return { model, checkpoint };
+}

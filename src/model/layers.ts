@@ -1,0 +1,143 @@
+// Building blocks of the network (PAPER.md "Network"): convolution, batch norm, and the pre-activation
+// bottleneck residual. Each block declares its parameters by name, applies itself to NHWC tensors, and counts
+// its own forward FLOPs, so parameter layout, computation and cost cannot disagree.
+import { tf } from '../tf.js';
+import type { Tensor4D, Tensor1D } from '../tf.js';
+import { ops } from './ops.js';
+import type { ParamSpec, ParamStore } from './params.js';
+
+/** Applying a block needs the parameter values and whether batch norm uses batch statistics. */
+export interface ApplyContext {
+  readonly params: ParamStore;
+  /** true: batch statistics, and running averages updated; false: running averages (inference). */
+  readonly training: boolean;
+}
+
+/** Momentum of the running statistics (PyTorch's convention: running = (1 - m) * running + m * batch). */
+export const BN_MOMENTUM = 0.1;
+export const BN_EPSILON = 1e-5;
+
+export class Conv {
+  readonly specs: ParamSpec[];
+  constructor(
+    readonly name: string,
+    readonly inChannels: number,
+    readonly outChannels: number,
+    readonly kernel: number,
+    readonly stride = 1,
+  ) {
+    const fanIn = inChannels * kernel * kernel;
+    this.specs = [
+      { name: `${name}.weight`, shape: [kernel, kernel, inChannels, outChannels], init: 'uniform', fanIn, trainable: true },
+      { name: `${name}.bias`, shape: [outChannels], init: 'uniform', fanIn, trainable: true },
+    ];
+  }
+
+  /** x: [N, H, W, inChannels] -> [N, H/stride, W/stride, outChannels]; symmetric padding (k-1)/2 as in PyTorch. */
+  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
+    const w = ctx.params.get4d(`${this.name}.weight`);
+    const b = ctx.params.get1d(`${this.name}.bias`);
+    const pad = this.kernel === 1 ? 'valid' : this.stride === 1 ? 'same' : (this.kernel - 1) / 2;
+    return tf.fused.conv2d({ x, filter: w, bias: b, strides: this.stride, pad });
+  }
+
+  /** Output side for a given input side. */
+  outSize(size: number): number {
+    return Math.floor((size + 2 * Math.floor((this.kernel - 1) / 2) - this.kernel) / this.stride) + 1;
+  }
+
+  /** 2 x multiply-adds for an input of side `size`. */
+  flops(size: number): number {
+    const out = this.outSize(size);
+    return 2 * out * out * this.kernel * this.kernel * this.inChannels * this.outChannels;
+  }
+}
+
+export class BatchNorm {
+  readonly specs: ParamSpec[];
+  constructor(readonly name: string, readonly channels: number) {
+    this.specs = [
+      { name: `${name}.gamma`, shape: [channels], init: 'ones', trainable: true },
+      { name: `${name}.beta`, shape: [channels], init: 'zeros', trainable: true },
+      { name: `${name}.runningMean`, shape: [channels], init: 'zeros', trainable: false },
+      { name: `${name}.runningVar`, shape: [channels], init: 'ones', trainable: false },
+    ];
+  }
+
+  /** x: [N, H, W, C] -> same. In training mode also moves the running averages toward the batch statistics. */
+  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
+    const p = ctx.params;
+    const gamma = p.get1d(`${this.name}.gamma`);
+    const beta = p.get1d(`${this.name}.beta`);
+    if (!ctx.training) {
+      return tf.batchNorm4d(x, p.get1d(`${this.name}.runningMean`), p.get1d(`${this.name}.runningVar`), beta, gamma, BN_EPSILON);
+    }
+    const { y, mean, variance } = ops().batchNormTrain(x, gamma, beta, BN_EPSILON);
+    const [n, h, w] = x.shape;
+    const count = n * h * w;
+    // Running variance is the unbiased estimate, as in PyTorch.
+    const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
+    p.update(`${this.name}.runningMean`, blend(p.get1d(`${this.name}.runningMean`), mean));
+    p.update(`${this.name}.runningVar`, blend(p.get1d(`${this.name}.runningVar`), unbiased as Tensor1D));
+    return y;
+  }
+}
+
+function blend(running: Tensor1D, batch: Tensor1D): Tensor1D {
+  return tf.add(tf.mul(running, 1 - BN_MOMENTUM), tf.mul(batch, BN_MOMENTUM));
+}
+
+/** Pre-activation bottleneck: BN-ReLU-conv1x1(in->out/2), BN-ReLU-conv3x3, BN-ReLU-conv1x1(->out); skip is identity or conv1x1. */
+export class Residual {
+  readonly bn1: BatchNorm;
+  readonly conv1: Conv;
+  readonly bn2: BatchNorm;
+  readonly conv2: Conv;
+  readonly bn3: BatchNorm;
+  readonly conv3: Conv;
+  readonly skip: Conv | null;
+  readonly specs: ParamSpec[];
+
+  constructor(readonly name: string, readonly inChannels: number, readonly outChannels: number) {
+    const mid = outChannels / 2;
+    this.bn1 = new BatchNorm(`${name}.bn1`, inChannels);
+    this.conv1 = new Conv(`${name}.conv1`, inChannels, mid, 1);
+    this.bn2 = new BatchNorm(`${name}.bn2`, mid);
+    this.conv2 = new Conv(`${name}.conv2`, mid, mid, 3);
+    this.bn3 = new BatchNorm(`${name}.bn3`, mid);
+    this.conv3 = new Conv(`${name}.conv3`, mid, outChannels, 1);
+    this.skip = inChannels === outChannels ? null : new Conv(`${name}.skip`, inChannels, outChannels, 1);
+    this.specs = [this.bn1, this.conv1, this.bn2, this.conv2, this.bn3, this.conv3, ...(this.skip ? [this.skip] : [])]
+      .flatMap((b) => b.specs);
+  }
+
+  /** x: [N, H, W, in] -> [N, H, W, out]. */
+  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
+    let h = this.conv1.apply(ctx, tf.relu(this.bn1.apply(ctx, x)));
+    h = this.conv2.apply(ctx, tf.relu(this.bn2.apply(ctx, h)));
+    h = this.conv3.apply(ctx, tf.relu(this.bn3.apply(ctx, h)));
+    return tf.add(h, this.skip ? this.skip.apply(ctx, x) : x);
+  }
+
+  flops(size: number): number {
+    return this.conv1.flops(size) + this.conv2.flops(size) + this.conv3.flops(size) + (this.skip?.flops(size) ?? 0);
+  }
+}
+
+/** `count` residuals in a row (the paper's "Residual(s)" with nModules). */
+export class ResidualSeq {
+  readonly blocks: Residual[];
+  readonly specs: ParamSpec[];
+  constructor(name: string, inChannels: number, outChannels: number, count: number) {
+    this.blocks = Array.from({ length: count }, (_, i) => new Residual(`${name}.${i}`, i === 0 ? inChannels : outChannels, outChannels));
+    this.specs = this.blocks.flatMap((b) => b.specs);
+  }
+
+  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
+    return this.blocks.reduce((h, b) => b.apply(ctx, h), x);
+  }
+
+  flops(size: number): number {
+    return this.blocks.reduce((sum, b) => sum + b.flops(size), 0);
+  }
+}

@@ -1,0 +1,52 @@
+// A network together with its parameters: what the trainer trains, checkpoints save and the estimator runs.
+import { tf } from '../tf.js';
+import type { Tensor4D } from '../tf.js';
+import { InvalidArgumentError } from '../errors.js';
+import { makeConfig, type HourglassConfig } from './config.js';
+import { StackedHourglass } from './network.js';
+import type { ParamStore } from './params.js';
+
+export class HourglassModel {
+  readonly network: StackedHourglass;
+
+  private constructor(readonly config: HourglassConfig, network: StackedHourglass, readonly params: ParamStore) {
+    this.network = network;
+  }
+
+  /** A freshly initialised model (seeded). */
+  static create(config: Partial<HourglassConfig> = {}, seed = 0): HourglassModel {
+    const full = makeConfig(config);
+    const network = new StackedHourglass(full);
+    return new HourglassModel(full, network, network.createParams(seed));
+  }
+
+  /**
+   * images: [N, S, S, 3] RGB in [0, 1] -> heatmaps of every stack, each [N, S/4, S/4, K] (last = final).
+   * With training = true, batch norm uses batch statistics and updates its running averages.
+   * Tensors returned belong to the caller (call inside tf.tidy or dispose them).
+   */
+  forward(images: Tensor4D, options: { training: boolean }): Tensor4D[] {
+    const [, h, w, c] = images.shape;
+    const s = this.config.inputSize;
+    if (h !== s || w !== s || c !== 3) {
+      throw new InvalidArgumentError(`model input must be [N, ${s}, ${s}, 3], got [${images.shape.join(', ')}]`);
+    }
+    return this.network.apply({ params: this.params, training: options.training }, images);
+  }
+
+  /** Inference: the last stack's heatmaps, [N, S/4, S/4, K]. */
+  predict(images: Tensor4D): Tensor4D {
+    return tf.tidy(() => {
+      const outputs = this.forward(images, { training: false });
+      return outputs[outputs.length - 1];
+    });
+  }
+
+  parameterCount(): number {
+    return this.network.parameterCount();
+  }
+
+  dispose(): void {
+    this.params.dispose();
+  }
+}
