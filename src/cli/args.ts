@@ -11,11 +11,19 @@ export interface FlagSpec {
   readonly choices?: readonly string[];
   /** Lower bound for numeric flags. */
   readonly min?: number;
+  /** String flags only: may be given several times; the value is then the list, in order. */
+  readonly repeat?: boolean;
 }
 
 export type FlagSpecs = Readonly<Record<string, FlagSpec>>;
 
-type ValueOf<S extends FlagSpec> = S['type'] extends 'int' | 'number' ? number : S['type'] extends 'boolean' ? boolean : string;
+type ValueOf<S extends FlagSpec> = S['type'] extends 'int' | 'number'
+  ? number
+  : S['type'] extends 'boolean'
+    ? boolean
+    : S extends { repeat: true }
+      ? string[]
+      : string;
 
 export type ParsedFlags<S extends FlagSpecs> = { -readonly [K in keyof S]?: ValueOf<S[K]> };
 
@@ -26,7 +34,7 @@ export interface ParsedArgs<S extends FlagSpecs> {
 
 /** Parses `--name value`, `--name=value` and boolean `--name` / `--no-name`; `--` ends the flags. */
 export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S): ParsedArgs<S> {
-  const flags: Record<string, number | boolean | string> = {};
+  const flags: Record<string, number | boolean | string | string[]> = {};
   const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -54,7 +62,7 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
       const known = Object.keys(specs).map((k) => `--${k}`).join(', ');
       throw new InvalidArgumentError(`unknown option '--${name}' (known: ${known || 'none'})`);
     }
-    if (name in flags) throw new InvalidArgumentError(`option --${name} given twice`);
+    if (name in flags && !spec.repeat) throw new InvalidArgumentError(`option --${name} given twice`);
     if (spec.type === 'boolean') {
       if (inline !== undefined && inline !== 'true' && inline !== 'false') {
         throw new InvalidArgumentError(`option --${name} takes no value or true/false, got '${inline}'`);
@@ -69,7 +77,9 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
       }
       raw = argv[++i];
     }
-    flags[name] = convert(name, raw, spec);
+    const value = convert(name, raw, spec);
+    if (spec.repeat) flags[name] = [...((flags[name] as string[] | undefined) ?? []), String(value)];
+    else flags[name] = value;
   }
   return { flags: flags as ParsedFlags<S>, positionals };
 }

@@ -9,6 +9,7 @@ const SPECS = {
   dataset: { type: 'string', choices: ['lsp', 'flic'], help: '' },
   out: { type: 'string', help: '' },
   json: { type: 'boolean', help: '' },
+  extra: { type: 'string', repeat: true, help: '' },
 } as const satisfies FlagSpecs;
 
 const OK: [string, Record<string, unknown>, string[]][] = [
@@ -21,10 +22,11 @@ const OK: [string, Record<string, unknown>, string[]][] = [
   ['--json=false x', { json: false }, ['x']],
   ['img.jpg --out dir', { out: 'dir' }, ['img.jpg']],
   ['-- --stacks', {}, ['--stacks']],
+  ['--extra a --extra=b', { extra: ['a', 'b'] }, []],
 ];
 
 const BAD: [string, RegExp][] = [
-  ['--stack 2', /unknown option '--stack' \(known: --stacks, --lr, --dataset, --out, --json\)/],
+  ['--stack 2', /unknown option '--stack' \(known: --stacks, --lr, --dataset, --out, --json, --extra\)/],
   ['--stacks', /option --stacks needs a value \(an integer >= 1\)/],
   ['--stacks 1.5', /option --stacks: '1.5' is not an integer >= 1/],
   ['--stacks 0', /option --stacks: '0' is not an integer >= 1/],
