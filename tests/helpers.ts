@@ -18,3 +18,18 @@ export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
     assert.ok(Math.abs(actual[i] - expected[i]) <= tol, `${what}[${i}]: expected ${expected[i]} ± ${tol}, got ${actual[i]}`);
   }
 }
+
+/**
+ * For tests that train for many steps: the native backend when it is built (CI requires it), else cpu.
+ * (wasm cannot train: TF.js has no wasm Conv2DBackpropFilter.)
+ */
+export async function useTrainingBackend(): Promise<string> {
+  const { useBackend } = await import('../src/backend/select.js');
+  try {
+    return (await useBackend('native')).name;
+  } catch (err) {
+    if (process.env['HOURGLASS_REQUIRE_NATIVE'] === '1') throw err;
+    await useCpu();
+    return 'cpu';
+  }
+}

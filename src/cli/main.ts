@@ -4,8 +4,9 @@ import { HourglassError } from '../errors.js';
 import { formatFlags } from './args.js';
 import type { Command, Io } from './command.js';
 import { infoCommand } from './commands/info.js';
+import { trainCommand } from './commands/train.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, trainCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');

@@ -5,8 +5,8 @@
 // Coordinates are heatmap pixels with pixel centres at integers: cell (x, y) is centred on (x, y), the map spans
 // [-0.5, width - 0.5]. Heatmap buffers are HWC (the NHWC layout of one image): value of joint k at (x, y) is
 // data[(y * width + x) * joints + k].
-import { tf } from '../tf.js';
-import type { Tensor4D } from '../tf.js';
+// This file is free of TensorFlow.js so that data workers can encode targets without loading it; the tensor-level
+// parts (batch decoding, flips) are in tensors.ts.
 import { InvalidArgumentError } from '../errors.js';
 
 export interface Size {
@@ -121,26 +121,4 @@ export class HeatmapCodec {
     }
     return { points, scores };
   }
-
-  /** Decodes a batch of heatmaps [N, H, W, K] (the tensor is not disposed). */
-  async decodeBatch(heatmaps: Tensor4D): Promise<DecodedJoints[]> {
-    const [n, h, w, k] = heatmaps.shape;
-    if (h !== this.size.height || w !== this.size.width) {
-      throw new InvalidArgumentError(`decodeBatch: heatmaps are ${w}x${h}, the codec expects ${this.size.width}x${this.size.height}`);
-    }
-    const data = (await heatmaps.data()) as Float32Array;
-    const per = h * w * k;
-    return Array.from({ length: n }, (_, i) => this.decode(data.subarray(i * per, (i + 1) * per), k));
-  }
-}
-
-/**
- * Mirrors heatmaps left-right and swaps left/right joint channels: heatmaps [N, H, W, K] -> [N, H, W, K].
- * flipPerm[k] is the channel that joint k comes from (see flipPermutation in data/skeletons).
- * Applying it twice gives back the input.
- */
-export function flipHeatmaps(heatmaps: Tensor4D, flipPerm: readonly number[]): Tensor4D {
-  const k = heatmaps.shape[3];
-  if (flipPerm.length !== k) throw new InvalidArgumentError(`flip permutation has ${flipPerm.length} entries for ${k} joints`);
-  return tf.tidy(() => tf.gather(tf.reverse(heatmaps, 2), tf.tensor1d([...flipPerm], 'int32'), 3) as Tensor4D);
 }

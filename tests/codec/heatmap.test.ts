@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.js';
-import { HeatmapCodec, flipHeatmaps } from '../../src/codec/heatmap.js';
+import { HeatmapCodec } from '../../src/codec/heatmap.js';
+import { decodeBatch, flipHeatmaps } from '../../src/codec/tensors.js';
 import { flipPermutation } from '../../src/data/skeletons/types.js';
 import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { assertAllClose, useCpu } from '../helpers.js';
@@ -127,7 +128,7 @@ test('codec tensor entry points do not leak tensors', async () => {
   const codec = new HeatmapCodec({ size: { width: 8, height: 8 } });
   const x = tf.randomUniform([3, 8, 8, 14]) as Tensor4D;
   const start = tf.memory().numTensors;
-  const decoded = await codec.decodeBatch(x);
+  const decoded = await decodeBatch(codec, x);
   assert.equal(decoded.length, 3);
   tf.dispose(flipHeatmaps(x, flipPermutation(LSP14)));
   assert.equal(tf.memory().numTensors, start);

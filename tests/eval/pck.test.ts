@@ -52,10 +52,12 @@ test('summarize averages groups over left/right and pools the mean over the grou
   const s = summarize({ perJoint, counts, correct, skippedSamples: 0 }, MPII16);
   const ankle = s.perGroup.find((g) => g.name === 'ankle');
   assert.deepEqual(ankle, { name: 'ankle', pck: 75, count: 40 });
-  // Mean over 14 joints: counts 13*10 + 30 = 160, correct 160 - 5 = 155.
+  // Mean over the 14 joints other than pelvis and thorax: counts 13*10 + 30 = 160, correct 160 - 5 = 155.
   assert.equal(s.count, 160);
   assert.equal(s.mean, (100 * 155) / 160);
   assert.equal(s.perJoint[6].name, 'pelvis');
+  // The standard table's 'Head' is the head top alone (upper neck counts only in the mean).
+  assert.deepEqual(s.perGroup[0], { name: 'head', pck: 100, count: 10 });
 });
 
 test('pckh is strict at 0.5 of the head size; head size is 0.6 x the head-box diagonal', () => {

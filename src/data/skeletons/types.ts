@@ -9,6 +9,8 @@ export interface Skeleton {
   readonly flipPairs: readonly (readonly [number, number])[];
   /** Report groups (e.g. 'wrist' -> [right wrist, left wrist]), in the order the paper's tables use. */
   readonly groups: readonly { readonly name: string; readonly joints: readonly number[] }[];
+  /** Joints the mean of a PCK table pools (default: all joints). */
+  readonly meanJoints?: readonly number[];
   /** Limbs to draw, as pairs of joint indices. */
   readonly edges: readonly (readonly [number, number])[];
 }

@@ -1,0 +1,112 @@
+// Profiles training steps of a stacked hourglass on a backend: time per step and the kernels it spends it in.
+// Usage: node dist/bench/profile-step.js [--backend native] [--stacks 1] [--features 128] [--size 128] [--batch 4] [--steps 5]
+import { tf } from '../src/tf.js';
+import type { Tensor, Tensor2D, Tensor4D } from '../src/tf.js';
+import { HourglassModel } from '../src/model/model.js';
+import { heatmapLoss } from '../src/train/loss.js';
+import { Rmsprop } from '../src/train/rmsprop.js';
+import { loadNativeBackend } from '../src/backend/native/index.js';
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const backend = flag('backend', 'native');
+const stacks = Number(flag('stacks', '1'));
+const features = Number(flag('features', '128'));
+const size = Number(flag('size', '128'));
+const batch = Number(flag('batch', '4'));
+const steps = Number(flag('steps', '5'));
+const joints = 16;
+/** --detail KERNEL: also break that kernel's time down by input shapes. */
+const detail = flag('detail', '');
+const details = new Map<string, KernelTotal>();
+
+/** Wraps every kernel of `backendName` with a timer; returns the table of totals. */
+interface KernelTotal {
+  ms: number;
+  calls: number;
+  /** Calls whose first output has at least 64 Ki elements. */
+  large: number;
+}
+
+function instrument(backendName: string): Map<string, KernelTotal> {
+  const totals = new Map<string, KernelTotal>();
+  for (const k of tf.getKernelsForBackend(backendName)) {
+    const inner = k.kernelFunc;
+    tf.unregisterKernel(k.kernelName, backendName);
+    tf.registerKernel({
+      ...k,
+      kernelFunc: (args) => {
+        const t0 = performance.now();
+        const out = inner(args);
+        const entry = totals.get(k.kernelName) ?? { ms: 0, calls: 0, large: 0 };
+        entry.ms += performance.now() - t0;
+        entry.calls += 1;
+        const first = Array.isArray(out) ? out[0] : out;
+        if (first && first.shape.reduce((a, b) => a * b, 1) >= 65536) entry.large += 1;
+        if (k.kernelName === detail) {
+          const key = Object.values(args.inputs).map((t) => `[${t?.shape.join(',')}]`).join(' ');
+          const d = details.get(key) ?? { ms: 0, calls: 0, large: 0 };
+          d.ms += performance.now() - t0;
+          d.calls += 1;
+          details.set(key, d);
+        }
+        totals.set(k.kernelName, entry);
+        return out;
+      },
+    });
+  }
+  return totals;
+}
+
+async function main(): Promise<void> {
+  if (backend === 'native') {
+    const r = await loadNativeBackend();
+    if (!r.ok) throw new Error(r.reason);
+  }
+  if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+  await tf.setBackend(backend);
+  const model = HourglassModel.create({ stacks, features, inputSize: size, joints }, 1);
+  const vars = model.params.trainable();
+  const varList = [...vars.values()];
+  const nameOf = new Map([...vars].map(([name, v]) => [v.name, name]));
+  const optimizer = new Rmsprop(vars);
+  const hm = size / 4;
+  const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 1) as Tensor4D;
+  const y = tf.randomUniform([batch, hm, hm, joints], 0, 1, 'float32', 2) as Tensor4D;
+  const w = tf.ones([batch, joints]) as Tensor2D;
+
+  const step = (): number => {
+    const t0 = performance.now();
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => heatmapLoss(model.forward(x, { training: true }), y, w), varList);
+      const byName = new Map<string, Tensor>(Object.entries(grads).map(([k, g]) => [nameOf.get(k) as string, g]));
+      optimizer.apply(byName, 2.5e-4);
+      value.dataSync();
+    });
+    return performance.now() - t0;
+  };
+
+  step(); // warm-up: primitive creation, first-touch of buffers
+  const totals = instrument(backend);
+  const times: number[] = [];
+  for (let i = 0; i < steps; i++) times.push(step());
+  const mean = times.reduce((a, b) => a + b, 0) / times.length;
+  const kernelMs = [...totals.values()].reduce((a, b) => a + b.ms, 0) / steps;
+  console.log(`${backend}: stacks=${stacks} f=${features} ${size}px batch=${batch}: ${mean.toFixed(1)} ms/step, ` +
+    `${((batch * 1000) / mean).toFixed(2)} img/s (steps: ${times.map((t) => t.toFixed(0)).join(' ')}); ` +
+    `kernels ${kernelMs.toFixed(1)} ms/step, rest (engine, tape, JS) ${(mean - kernelMs).toFixed(1)} ms/step; ` +
+    `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+  for (const [name, t] of rows) {
+    console.log(`  ${name.padEnd(32)} ${(t.ms / steps).toFixed(2).padStart(9)} ms/step ${String(t.calls / steps).padStart(6)} calls/step` +
+      ` (${t.large / steps} large)`);
+  }
+  for (const [key, t] of [...details].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
+    console.log(`    ${detail} ${key}: ${(t.ms / steps).toFixed(2)} ms/step, ${t.calls / steps} calls/step`);
+  }
+}
+
+await main();

@@ -1,0 +1,62 @@
+// Shared helpers of the native backend: the oneDNN engine/stream singletons, argument unpacking from
+// JS typed arrays (pointers into the tensors' own buffers, never copies) and a user-managed scratchpad.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <cstring>
+#include <dnnl.hpp>
+#include <mutex>
+#include <string>
+
+namespace hg {
+
+dnnl::engine &cpuEngine();
+dnnl::stream &cpuStream();
+
+/** One scratchpad shared by all primitives (they run one at a time on the main thread); grows on demand. */
+void *scratchpad(size_t bytes);
+/** Wraps the shared scratchpad as a oneDNN memory for `pd`'s scratchpad descriptor. */
+dnnl::memory scratchpadMemory(const dnnl::memory::desc &md);
+
+/** Pointer into a Float32Array argument (its own buffer, honouring byteOffset); throws a TypeError otherwise. */
+float *f32Arg(const Napi::CallbackInfo &info, size_t i, const char *name);
+/** Same, but `null`/`undefined` give nullptr. */
+float *f32ArgOrNull(const Napi::CallbackInfo &info, size_t i, const char *name);
+/** Element count of a Float32Array argument. */
+size_t f32Length(const Napi::CallbackInfo &info, size_t i);
+/** Pointer to an Int32Array argument holding at least `minLength` values. */
+const int32_t *i32Arg(const Napi::CallbackInfo &info, size_t i, size_t minLength, const char *name);
+double numberArg(const Napi::CallbackInfo &info, size_t i, const char *name);
+
+/** Cache key made of raw ints (shapes and flags). */
+std::string keyOf(const int32_t *values, size_t count, int tag);
+
+/** Serialises kernels: the caches, stream and scratchpad are shared if worker threads load the addon too. */
+std::mutex &kernelMutex();
+
+/** Runs `body` under the kernel lock, turning oneDNN and std exceptions into JS errors naming the operation. */
+template <typename F>
+Napi::Value guarded(const Napi::CallbackInfo &info, const char *op, F body) {
+  std::lock_guard<std::mutex> lock(kernelMutex());
+  try {
+    body();
+  } catch (const Napi::Error &) {
+    throw;
+  } catch (const dnnl::error &e) {
+    throw Napi::Error::New(info.Env(), std::string("native ") + op + ": oneDNN error " +
+                                           std::to_string(static_cast<int>(e.status)) + ": " + e.what());
+  } catch (const std::exception &e) {
+    throw Napi::Error::New(info.Env(), std::string("native ") + op + ": " + e.what());
+  }
+  return info.Env().Undefined();
+}
+
+void registerConv(Napi::Env env, Napi::Object exports);
+void registerBatchNorm(Napi::Env env, Napi::Object exports);
+void registerElementwise(Napi::Env env, Napi::Object exports);
+void registerPool(Napi::Env env, Napi::Object exports);
+void registerReduce(Napi::Env env, Napi::Object exports);
+void registerOptim(Napi::Env env, Napi::Object exports);
+
+}  // namespace hg

@@ -1,0 +1,107 @@
+// Finds and loads the compiled oneDNN addon (native/build/Release/hourglass_native.node) and types its functions.
+// Every function reads and writes the Float32Arrays it is given in place; the TS kernels own allocation.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeInfo {
+  /** oneDNN version, e.g. '2.6.3'. */
+  readonly onednn: string;
+  /** OpenMP threads oneDNN and the addon's loops use. */
+  readonly threads: number;
+  /** Instruction set oneDNN dispatches to, e.g. 'avx512_core'. */
+  readonly isa: string;
+}
+
+/** The addon's exports (native/src/*.cc); geometry arrays are documented next to the kernels that build them. */
+export interface NativeAddon {
+  info(): NativeInfo;
+  setNumThreads(n: number): void;
+  /** Whether glibc malloc was tuned to reuse freed tensor memory (see native/src/addon.cc, tuneMalloc). */
+  readonly mallocTuned: boolean;
+  conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, relu: boolean): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array): void;
+  /** With relu, y = relu(bn(x)); mean and variance (biased) are x's. */
+  batchNormTrain(
+    x: Float32Array, gamma: Float32Array, beta: Float32Array,
+    y: Float32Array, mean: Float32Array, variance: Float32Array, shape: Int32Array, epsilon: number, relu: boolean,
+  ): void;
+  batchNormInfer(
+    x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array,
+    y: Float32Array, shape: Int32Array, epsilon: number,
+  ): void;
+  /** With y (the fused op's output), dy is masked where y <= 0 first. */
+  batchNormGrad(
+    x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, epsilon: number, y: Float32Array | null,
+  ): void;
+  rmsprop(
+    param: Float32Array, slot: Float32Array, grad: Float32Array, paramOut: Float32Array, slotOut: Float32Array,
+    lr: number, alpha: number, epsilon: number,
+  ): void;
+  unary(op: number, x: Float32Array, y: Float32Array, alpha: number): void;
+  reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
+  binary(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  binaryStrided(op: number, a: Float32Array, b: Float32Array, out: Float32Array, shape: Int32Array, aStrides: Int32Array, bStrides: Int32Array): void;
+  addN(inputs: Float32Array[], out: Float32Array): void;
+  maxPool(x: Float32Array, y: Float32Array, geometry: Int32Array): void;
+  maxPoolGrad(dy: Float32Array, x: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  resizeNearest(x: Float32Array, y: Float32Array, shape: Int32Array, rows: Int32Array, cols: Int32Array): void;
+  resizeNearestGrad(dy: Float32Array, dx: Float32Array, shape: Int32Array, rows: Int32Array, cols: Int32Array): void;
+  sumLeading(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+  sumTrailing(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
+}
+
+export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
+
+const ADDON_FILE = join('native', 'build', 'Release', 'hourglass_native.node');
+const HOW_TO_BUILD = 'apt-get install libdnnl-dev g++ && npm run build:native';
+
+/** The package root: the first ancestor of this file that holds native/binding.gyp (works from src/ and dist/src/). */
+function packageRoot(): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, 'native', 'binding.gyp'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+let loaded: AddonLoad | null = null;
+
+/**
+ * OpenMP's default wait policy spins idle threads for a while after each parallel region. On a machine whose cores
+ * are shared (data-loading workers, other processes) a spinning or descheduled team member stalls every region:
+ * measured on 2 cores with one other busy process, a training step took 6.4 s spinning vs 1.2 s passive.
+ * libgomp reads the environment once, when the addon pulls it in, so set it before loading; the user's setting wins.
+ */
+function defaultOpenMpEnvironment(): void {
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+    process.env.OMP_WAIT_POLICY = 'PASSIVE';
+  }
+}
+
+/** Loads the addon once; HOURGLASS_NATIVE_ADDON may name another .node file. Never throws. */
+export function loadAddon(): AddonLoad {
+  if (loaded) return loaded;
+  defaultOpenMpEnvironment();
+  const root = packageRoot();
+  const path = process.env.HOURGLASS_NATIVE_ADDON ?? (root ? join(root, ADDON_FILE) : null);
+  if (path === null) {
+    loaded = { ok: false, reason: `cannot find the package root (native/binding.gyp) above ${fileURLToPath(import.meta.url)}` };
+  } else if (!existsSync(path)) {
+    loaded = { ok: false, reason: `native addon not built: ${path} is missing (${HOW_TO_BUILD})` };
+  } else {
+    try {
+      const addon = createRequire(import.meta.url)(path) as NativeAddon;
+      loaded = { ok: true, addon, path };
+    } catch (err) {
+      const message = (err as Error).message.split('\n')[0];
+      loaded = { ok: false, reason: `native addon ${path} failed to load: ${message} (${HOW_TO_BUILD})` };
+    }
+  }
+  return loaded;
+}

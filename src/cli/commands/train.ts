@@ -1,0 +1,164 @@
+// `hourglass train`: trains a stacked hourglass on one or more datasets, or continues a run with --resume.
+// Ctrl-C / SIGTERM save a checkpoint and exit; the run folder holds everything needed to continue.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { makeConfig } from '../../model/config.js';
+import { useBackend, parseBackendName } from '../../backend/select.js';
+import { Trainer, type TrainReporter } from '../../train/trainer.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
+import { readJson, runPath } from '../../train/run-files.js';
+import { readDataset } from '../../data/readers/index.js';
+import type { ScheduleSpec } from '../../train/schedule.js';
+import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
+import { Progress } from '../progress.js';
+import { availableParallelism } from 'node:os';
+
+const FLAGS = {
+  dataset: { type: 'string', choices: CLI_DATASETS, help: 'training data format' },
+  root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
+  images: { type: 'string', help: 'records to train on, 1-based ranges, e.g. 1-6000 (default all)' },
+  split: { type: 'string', help: 'flic/mpii: training .h5 split (default train)' },
+  extra: { type: 'string', repeat: true, help: 'another training source FORMAT:PATH[:RANGE] (repeatable)' },
+  'val-images': { type: 'string', help: 'records of the same dataset to validate on, e.g. 6001-7000' },
+  'val-split': { type: 'string', help: 'flic/mpii: validation split (default valid)' },
+  'no-val': { type: 'boolean', help: 'do not validate' },
+  stacks: { type: 'int', min: 1, help: 'stacked hourglasses (default 2)' },
+  features: { type: 'int', min: 2, help: 'feature channels (default 256)' },
+  modules: { type: 'int', min: 1, help: 'residual modules per step (default 1)' },
+  input: { type: 'int', min: 64, help: 'input side in pixels, a multiple of 64 (default 256)' },
+  batch: { type: 'int', min: 1, help: `batch size (default ${TRAIN_DEFAULTS.batchSize})` },
+  epochs: { type: 'int', min: 1, help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
+  lr: { type: 'number', min: 0, help: `RMSprop learning rate (default ${TRAIN_DEFAULTS.lr})` },
+  'lr-drop': { type: 'string', help: 'epochs (1-based) after which the rate is multiplied by --lr-factor, e.g. 30,38' },
+  'lr-factor': { type: 'number', min: 0, help: 'learning-rate drop factor (default 0.2)' },
+  plateau: { type: 'int', min: 1, help: 'instead of --lr-drop: drop when validation has not improved for N epochs' },
+  sigma: { type: 'number', min: 0, help: `target Gaussian sigma in heatmap pixels (default ${TRAIN_DEFAULTS.sigma})` },
+  seed: { type: 'int', min: 0, help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
+  'no-augment': { type: 'boolean', help: 'turn augmentation off' },
+  'no-flip-test': { type: 'boolean', help: 'validate without the flip test' },
+  workers: { type: 'int', min: 1, help: 'data worker threads (default cores - 1, at least 1)' },
+  'log-every': { type: 'int', min: 1, help: `log a line every N steps (default ${TRAIN_DEFAULTS.logEvery})` },
+  'checkpoint-minutes': { type: 'number', min: 0, help: `save last.ckpt at least this often (default ${TRAIN_DEFAULTS.checkpointMinutes})` },
+  'max-images': { type: 'int', min: 1, help: 'stop after this many training images' },
+  out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
+  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend may change)' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+} as const;
+
+type Flags = ReturnType<typeof parseArgs<typeof FLAGS>>['flags'];
+
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend']);
+
+function schedule(flags: Flags): ScheduleSpec {
+  const base = flags.lr ?? TRAIN_DEFAULTS.lr;
+  const factor = flags['lr-factor'] ?? 0.2;
+  if (flags.plateau !== undefined) {
+    if (flags['lr-drop']) throw new InvalidArgumentError('give either --lr-drop or --plateau, not both');
+    return { kind: 'plateau', base, patience: flags.plateau, factor, minLr: base * 1e-3 };
+  }
+  const drops = (flags['lr-drop'] ?? '').split(',').filter((x) => x.trim() !== '').map((x) => {
+    const e = Number(x);
+    if (!Number.isInteger(e) || e < 1) throw new InvalidArgumentError(`--lr-drop: '${x}' is not an epoch number >= 1`);
+    return e;
+  });
+  return { kind: 'steps', base, dropEpochs: drops, factor };
+}
+
+async function newConfig(flags: Flags, backend: string): Promise<{ config: TrainConfig; out: string }> {
+  if (!flags.dataset || !flags.root) throw new InvalidArgumentError('train needs --dataset and --root (or --resume DIR)');
+  const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
+  const train = [first, ...(flags.extra ?? []).map(parseSourceSpec)];
+  const val = flags['no-val'] ? null : validationOptions(first, flags['val-images'], flags['val-split']);
+  // Read the first source once here to learn its joint count (and fail early on bad data).
+  const joints = (await readDataset(first)).skeleton.joints.length;
+  const config: TrainConfig = {
+    model: makeConfig({ stacks: flags.stacks, features: flags.features, modules: flags.modules, joints, inputSize: flags.input }),
+    train, val,
+    batchSize: flags.batch ?? TRAIN_DEFAULTS.batchSize,
+    epochs: flags.epochs ?? TRAIN_DEFAULTS.epochs,
+    schedule: schedule(flags),
+    sigma: flags.sigma ?? TRAIN_DEFAULTS.sigma,
+    seed: flags.seed ?? TRAIN_DEFAULTS.seed,
+    augment: !flags['no-augment'],
+    flipTest: !flags['no-flip-test'],
+    workers: flags.workers ?? Math.max(1, availableParallelism() - 1),
+    logEvery: flags['log-every'] ?? TRAIN_DEFAULTS.logEvery,
+    checkpointMinutes: flags['checkpoint-minutes'] ?? TRAIN_DEFAULTS.checkpointMinutes,
+    maxImages: flags['max-images'] ?? null,
+    backend,
+  };
+  const out = flags.out ?? join('runs', `${flags.dataset}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`);
+  if (existsSync(runPath(out, 'last'))) {
+    throw new InvalidArgumentError(`${out} already holds a run (last.ckpt); continue it with --resume ${out} or choose another --out`);
+  }
+  return { config, out };
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a stacked hourglass (or continue a run with --resume)',
+  usage: 'train --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] [--val-images C-D] [options] | train --resume DIR',
+  flags: FLAGS,
+  async run(argv, io) {
+    const { flags, positionals } = parseArgs(argv, FLAGS);
+    if (positionals.length) throw new InvalidArgumentError(`train takes no arguments, got '${positionals.join(' ')}'`);
+    if (flags.resume) {
+      const extra = Object.keys(flags).filter((f) => !RESUME_FLAGS.has(f));
+      if (extra.length) throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers and --backend may be given (got --${extra.join(', --')})`);
+    }
+    const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
+    io.err(choice.message);
+    const progress = new Progress((t) => process.stderr.write(t), Boolean(process.stderr.isTTY));
+    const reporter: TrainReporter = {
+      step: (s) =>
+        progress.update({
+          label: `epoch ${s.epoch + 1}/${s.epochs}`, done: s.step, total: s.stepsPerEpoch, rate: s.imagesPerSecond,
+          itemsPerUnit: s.imagesSeen / Math.max(1, s.globalStep),
+          detail: `loss ${s.loss.toExponential(3)} lr ${s.lr.toExponential(2)} ${s.imagesPerSecond.toFixed(1)} img/s`,
+        }),
+      message: (line) => progress.line(line),
+    };
+    let trainer: Trainer;
+    let dir: string;
+    if (flags.resume) {
+      dir = flags.resume;
+      const saved = readJson(runPath(dir, 'config'), 'run config') as TrainConfig;
+      const config: TrainConfig = {
+        ...saved,
+        epochs: flags.epochs ?? saved.epochs,
+        maxImages: flags['max-images'] ?? saved.maxImages,
+        workers: flags.workers ?? saved.workers,
+      };
+      trainer = Trainer.resume(config, dir, reporter);
+      const p = trainer.currentPosition;
+      io.err(`resuming ${dir} at epoch ${p.epoch + 1}, step ${p.stepInEpoch} (${p.imagesSeen} images seen)`);
+    } else {
+      const { config, out } = await newConfig(flags, choice.name);
+      dir = out;
+      trainer = Trainer.create(config, dir, reporter);
+      io.err(`run folder: ${dir}`);
+    }
+    const onSignal = (signal: NodeJS.Signals) => {
+      progress.line(`${signal}: saving a checkpoint after this step...`);
+      trainer.requestStop(signal);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    try {
+      const result = await trainer.run();
+      progress.end();
+      const p = result.position;
+      io.err(`${result.status === 'done' ? 'finished' : 'stopped'}: ${p.imagesSeen} images in ${Math.round(p.elapsed)} s; ` +
+        `best ${p.bestMetric === null ? 'n/a' : `${p.bestMetric.toFixed(2)}% (epoch ${p.bestEpoch})`}; checkpoints in ${dir}` +
+        (result.status === 'stopped' ? `; continue with: hourglass train --resume ${dir}` : ''));
+      return result.status === 'stopped' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      trainer.dispose();
+    }
+  },
+};

@@ -1,0 +1,36 @@
+// Entry point of a data worker thread (DESIGN.md "Pipeline"): runs PipelineTasks (task.ts) sent by the pool
+// (pool.ts) and posts the results back, moving the pixel buffers rather than copying them.
+import { parentPort, workerData } from 'node:worker_threads';
+import sharp from 'sharp';
+import { errorInfo, TaskRunner } from './task.js';
+import type { PipelineResult, PipelineTask, WorkerConfig } from './task.js';
+import type { WorkerReply } from './pool.js';
+
+if (parentPort === null) throw new Error('src/data/worker.ts must be run as a worker thread');
+const port = parentPort;
+// Each worker decodes one small image at a time: libvips' own thread pool and cache buy nothing here.
+sharp.concurrency(1);
+sharp.cache(false);
+const runner = new TaskRunner(workerData as WorkerConfig);
+
+port.on('message', (message: { id: number; request: PipelineTask }) => {
+  const { id, request } = message;
+  runner.run(request).then(
+    (result) => {
+      const transfer: ArrayBuffer[] = [result.inputs.buffer as ArrayBuffer, ...targetBuffers(result)];
+      const reply: WorkerReply<PipelineResult> = { id, ok: true, result };
+      port.postMessage(reply, transfer);
+    },
+    (err: unknown) => {
+      const reply: WorkerReply<PipelineResult> = { id, ok: false, error: errorInfo(err) };
+      port.postMessage(reply);
+    },
+  );
+});
+
+function targetBuffers(result: PipelineResult): ArrayBuffer[] {
+  const out: ArrayBuffer[] = [];
+  if (result.targets) out.push(result.targets.buffer as ArrayBuffer);
+  if (result.weights) out.push(result.weights.buffer as ArrayBuffer);
+  return out;
+}

@@ -1,0 +1,42 @@
+// What a training run is: the network, the data, the recipe. Saved as config.json in the run folder, so that
+// `--resume` needs nothing else. Defaults follow PAPER.md's recipe (RMSprop 2.5e-4, sigma 1, augmentation on).
+import type { HourglassConfig } from '../model/config.js';
+import type { ReadDatasetOptions } from '../data/readers/index.js';
+import type { ScheduleSpec } from './schedule.js';
+
+export interface TrainConfig {
+  readonly model: HourglassConfig;
+  /** Training sources, concatenated (e.g. LSPET 1-6000 + LSP 1-1000). */
+  readonly train: readonly ReadDatasetOptions[];
+  /** Validation source (scored after each epoch), or null. */
+  readonly val: ReadDatasetOptions | null;
+  readonly batchSize: number;
+  readonly epochs: number;
+  readonly schedule: ScheduleSpec;
+  /** Gaussian sigma of the targets, heatmap pixels. */
+  readonly sigma: number;
+  readonly seed: number;
+  readonly augment: boolean;
+  /** Flip test during validation. */
+  readonly flipTest: boolean;
+  /** Data worker threads. */
+  readonly workers: number;
+  /** A log line every this many steps. */
+  readonly logEvery: number;
+  /** A `last` checkpoint at least this often (and at every epoch end). */
+  readonly checkpointMinutes: number;
+  /** Stop after this many training images (null: run all epochs). */
+  readonly maxImages: number | null;
+  /** Backend the run was started with (informational; resume may use another). */
+  readonly backend: string;
+}
+
+export const TRAIN_DEFAULTS = {
+  batchSize: 16,
+  epochs: 40,
+  lr: 2.5e-4,
+  sigma: 1,
+  seed: 1,
+  logEvery: 20,
+  checkpointMinutes: 5,
+} as const;

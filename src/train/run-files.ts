@@ -1,0 +1,68 @@
+// The files of a training run folder: config.json (what to train; all a resume needs), last.ckpt / best.ckpt,
+// log.jsonl (one JSON object per line) and progress.svg. Writes are atomic.
+import { existsSync, readFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/atomic.js';
+import { FileFormatError } from '../errors.js';
+
+export const RUN_FILES = {
+  config: 'config.json',
+  last: 'last.ckpt',
+  best: 'best.ckpt',
+  log: 'log.jsonl',
+  plot: 'progress.svg',
+} as const;
+
+export function runPath(dir: string, file: keyof typeof RUN_FILES): string {
+  return join(dir, RUN_FILES[file]);
+}
+
+export function writeJson(path: string, value: unknown): void {
+  writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function readJson(path: string, what: string): unknown {
+  if (!existsSync(path)) throw new FileFormatError(path, `${what} not found`);
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  } catch (err) {
+    throw new FileFormatError(path, `${what} is not valid JSON (${(err as Error).message})`);
+  }
+}
+
+export interface LogEntry {
+  readonly type: string;
+  readonly globalStep: number;
+  readonly [key: string]: unknown;
+}
+
+/** Append-only JSONL log of a run. */
+export class RunLog {
+  constructor(readonly path: string) {
+    mkdirSync(join(path, '..'), { recursive: true });
+  }
+
+  append(entry: LogEntry): void {
+    appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+  }
+
+  entries(): LogEntry[] {
+    if (!existsSync(this.path)) return [];
+    return readFileSync(this.path, 'utf8')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as LogEntry];
+        } catch {
+          return []; // a line torn by a hard kill
+        }
+      });
+  }
+
+  /** Drops what was logged after a checkpoint (kept: entries up to and including globalStep), atomically. */
+  truncateAfter(globalStep: number): void {
+    const kept = this.entries().filter((e) => e.globalStep <= globalStep);
+    writeFileAtomic(this.path, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  }
+}
