@@ -5,8 +5,9 @@ import { formatFlags } from './args.js';
 import type { Command, Io } from './command.js';
 import { infoCommand } from './commands/info.js';
 import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, trainCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, trainCommand, evalCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');

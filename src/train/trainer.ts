@@ -10,8 +10,8 @@ import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js
 import { readDataset } from '../data/readers/index.js';
 import type { Dataset } from '../data/sample.js';
 import { flipPermutation } from '../data/skeletons/types.js';
-import { createTrainSource, createEvalSource, type PipelineOptions, type TrainSource } from '../data/batches.js';
-import { predictCrops } from '../eval/infer.js';
+import { createTrainSource, type PipelineOptions, type TrainSource } from '../data/batches.js';
+import { predictDataset } from '../eval/evaluate.js';
 import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
 import { heatmapLoss } from './loss.js';
 import { Rmsprop } from './rmsprop.js';
@@ -148,11 +148,11 @@ export class Trainer {
           say(`stopped (${this.stopReason}) at epoch ${this.position.epoch + 1}, step ${this.position.stepInEpoch}; checkpoint ${runPath(this.dir, 'last')}`);
           return { position: this.currentPosition, status: 'stopped', lastValidation };
         }
-        if (epochEnded) lastValidation = await this.finishEpoch(val, flipPerm, pipeline);
+        if (epochEnded) lastValidation = await this.finishEpoch(val);
       }
       if (this.position.stepInEpoch > 0) {
         // Stopped mid-epoch by maxImages: validate what we have and save where we are.
-        lastValidation = val ? await this.validate(val, flipPerm, pipeline) : null;
+        lastValidation = val ? await this.validate(val) : null;
         await this.saveLast();
       }
       return { position: this.currentPosition, status: 'done', lastValidation };
@@ -236,10 +236,10 @@ export class Trainer {
   }
 
   /** Validation, best/last checkpoints, schedule and plot at the end of an epoch. */
-  private async finishEpoch(val: Dataset | null, flipPerm: number[], pipeline: PipelineOptions): Promise<DatasetScore | null> {
+  private async finishEpoch(val: Dataset | null): Promise<DatasetScore | null> {
     const { position } = this;
     const finished = position.epoch;
-    const score = val ? await this.validate(val, flipPerm, pipeline) : null;
+    const score = val ? await this.validate(val) : null;
     const metric = score ? score.mean : null;
     position.schedule = endEpoch(this.config.schedule, position.schedule, finished, metric);
     position.epoch += 1;
@@ -255,20 +255,10 @@ export class Trainer {
     return score;
   }
 
-  private async validate(val: Dataset, flipPerm: number[], pipeline: PipelineOptions): Promise<DatasetScore> {
-    const k = this.config.model.joints;
-    const predictions = new Float32Array(val.samples.length * k * 2);
-    const source = createEvalSource({ ...pipeline, datasets: [val], batchSize: this.config.batchSize });
-    let offset = 0;
-    try {
-      for await (const batch of source) {
-        const { points } = await predictCrops(this.model, batch, this.config.flipTest ? flipPerm : null);
-        predictions.set(points, offset);
-        offset += points.length;
-      }
-    } finally {
-      await source.close();
-    }
+  private async validate(val: Dataset): Promise<DatasetScore> {
+    const predictions = await predictDataset(this.model, val, {
+      flipTest: this.config.flipTest, batchSize: this.config.batchSize, workers: this.config.workers,
+    });
     const score = scoreDataset(val, predictions);
     this.log.append({
       type: 'val', globalStep: this.position.globalStep, epoch: this.position.epoch + 1, images: this.position.imagesSeen,

@@ -1,0 +1,98 @@
+// `hourglass eval`: scores a model (or a file of given predictions) on a dataset with its standard protocol:
+// PCK@0.2 for LSP and FLIC, PCKh@0.5 for MPII (the standard evaluation inputs when the folder has them).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
+import type { Dataset } from '../../data/sample.js';
+import { loadModel } from '../../model/checkpoint.js';
+import { useBackend, parseBackendName } from '../../backend/select.js';
+import { predictDataset } from '../../eval/evaluate.js';
+import { scoreDataset } from '../../eval/protocol.js';
+import { pckh, summarize } from '../../eval/pck.js';
+import { readMpiiStandard } from '../../eval/mpii-standard.js';
+import { formatReport, reportJson, type EvalReport } from '../../eval/report.js';
+import { CLI_DATASETS, datasetOptions } from '../datasets.js';
+import { Progress } from '../progress.js';
+
+const FLAGS = {
+  dataset: { type: 'string', choices: CLI_DATASETS, help: 'dataset format' },
+  root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
+  images: { type: 'string', help: 'records to score, 1-based ranges (default all)' },
+  split: { type: 'string', help: 'flic/mpii: .h5 split (default valid)' },
+  model: { type: 'string', help: 'checkpoint to run' },
+  predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
+  'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
+  batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  json: { type: 'boolean', help: 'print one JSON object' },
+} as const;
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'PCK / PCKh of a model or of given predictions on a dataset, per joint and group',
+  usage: 'eval --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] (--model PATH | --predictions FILE) [--json]',
+  flags: FLAGS,
+  async run(argv, io) {
+    const { flags, positionals } = parseArgs(argv, FLAGS);
+    if (positionals.length) throw new InvalidArgumentError(`eval takes no arguments, got '${positionals.join(' ')}'`);
+    if (!flags.dataset || !flags.root) throw new InvalidArgumentError('eval needs --dataset and --root');
+    if (!flags.model === !flags.predictions) throw new InvalidArgumentError('eval needs exactly one of --model and --predictions');
+    const split = flags.split ?? (flags.dataset === 'flic' || flags.dataset === 'mpii' ? 'valid' : undefined);
+    const dataset = await readDataset(datasetOptions(flags.dataset, flags.root, flags.images, split));
+    const predictions = flags.predictions ? await givenPredictions(flags.predictions, dataset) : await modelPredictions(flags, dataset, io.isTty);
+    const report = score(dataset, predictions, flags.root, split, flags.images);
+    io.out(flags.json ? JSON.stringify(reportJson(report)) : formatReport(report));
+    return 0;
+  },
+};
+
+async function givenPredictions(file: string, dataset: Dataset): Promise<Float32Array> {
+  const preds = await readPredictionsH5(file);
+  const k = dataset.skeleton.joints.length;
+  const all = dataset.samples.length;
+  if (preds.numJoints !== k) throw new InvalidArgumentError(`${file}: ${preds.numJoints} joints per record, ${dataset.name} has ${k}`);
+  // Predictions cover the whole file; keep the selected records (sample.index is 1-based).
+  const out = new Float32Array(all * k * 2);
+  dataset.samples.forEach((s, i) => {
+    if (s.index > preds.count) throw new InvalidArgumentError(`${file}: has ${preds.count} records, record ${s.index} was asked for`);
+    out.set(preds.points.subarray((s.index - 1) * k * 2, s.index * k * 2), i * k * 2);
+  });
+  return out;
+}
+
+async function modelPredictions(flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, dataset: Dataset, tty: boolean): Promise<Float32Array> {
+  const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
+  process.stderr.write(`${choice.message}\n`);
+  const { model } = loadModel(flags.model as string);
+  const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
+  const started = performance.now();
+  try {
+    return await predictDataset(model, dataset, {
+      flipTest: !flags['no-flip-test'], batchSize: flags.batch,
+      onProgress: (done, total) => progress.update({
+        label: 'eval', done, total, rate: (done * 1000) / (performance.now() - started), itemsPerUnit: 1,
+        detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,
+      }),
+    });
+  } finally {
+    progress.end();
+    model.dispose();
+  }
+}
+
+/** MPII valid with its standard evaluation file beside it: the standard mask and head sizes; otherwise the dataset's protocol. */
+function score(dataset: Dataset, predictions: Float32Array, root: string, split: string | undefined, images: string | undefined): EvalReport {
+  const standard = join(root, 'detections_our_format.mat');
+  if (dataset.skeleton.id === 'mpii16' && split === 'valid' && !images && existsSync(standard)) {
+    const mpii = readMpiiStandard(standard);
+    if (mpii.count === dataset.samples.length) {
+      const result = pckh({ predictions, truth: mpii.truth, labelled: mpii.labelled, normalizers: mpii.headSizes, joints: 16 });
+      return { dataset: `${dataset.name} (standard evaluation: ${standard})`, protocol: 'PCKh@0.5', samples: mpii.count, summary: summarize(result, dataset.skeleton) };
+    }
+  }
+  const s = scoreDataset(dataset, predictions);
+  return { dataset: dataset.name, protocol: s.protocol, samples: dataset.samples.length, summary: s };
+}

@@ -1,0 +1,85 @@
+// `hourglass eval` with given predictions: exact scores on the committed MPII fixture, and the published MPII
+// table from the authors' predictions when the real data are present.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import h5wasm from 'h5wasm/node';
+import { main } from '../../src/cli/main.js';
+import type { Io } from '../../src/cli/command.js';
+import { readDataset } from '../../src/data/readers/index.js';
+import { DATA, FIXTURES } from '../data/paths.js';
+
+function capture(): Io & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTty: false };
+}
+
+/** Writes the fixture's ground truth (1-based, as the original files) as predictions, moving joint 0 of record 1 by `shift` px. */
+async function writePredictions(shift: number): Promise<string> {
+  const ds = await readDataset({ format: 'mpii', root: join(FIXTURES, 'mpii') });
+  await h5wasm.ready;
+  const file = join(mkdtempSync(join(tmpdir(), 'hg-eval-')), 'preds.h5');
+  const data = new Float64Array(ds.samples.length * 16 * 2);
+  ds.samples.forEach((s, i) => s.joints.forEach((v, j) => (data[i * 32 + j] = v + 1)));
+  data[0] += shift;
+  const f = new h5wasm.File(file, 'w');
+  f.create_dataset({ name: 'preds', data, shape: [ds.samples.length, 16, 2] });
+  f.close();
+  return file;
+}
+
+test('eval --predictions scores the fixture exactly', async () => {
+  const perfect = capture();
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--predictions', await writePredictions(0), '--json'], perfect), 0);
+  const r = JSON.parse(perfect.lines[0]) as { mean: number; protocol: string; perJoint: Record<string, number> };
+  assert.equal(r.protocol, 'PCKh@0.5');
+  assert.equal(r.mean, 100);
+  const off = capture();
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--predictions', await writePredictions(1000), '--json'], off), 0);
+  const r2 = JSON.parse(off.lines[0]) as { perJoint: Record<string, number>; counts: Record<string, number> };
+  // One right ankle of the fixture moved far away: that joint's PCKh drops by exactly one count.
+  const n = r2.counts['right_ankle'];
+  assert.equal(r2.perJoint['right_ankle'], (100 * (n - 1)) / n);
+});
+
+test('eval refuses a missing model/predictions choice and mismatched files', async () => {
+  const io = capture();
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii')], io), 2);
+  assert.match(io.errors[0], /exactly one of --model and --predictions/);
+  const io2 = capture();
+  assert.notEqual(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--predictions', await writePredictions(0)], io2), 0);
+  assert.match(io2.errors[0], /16 joints per record, lspet has 14/);
+});
+
+const REAL = join(DATA, 'mpii');
+test('the authors\' MPII predictions reproduce the published PCKh table', { skip: existsSync(join(REAL, 'valid-ours.h5')) ? false : `real data not found at ${REAL}` }, async () => {
+  const io = capture();
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', REAL, '--predictions', join(REAL, 'valid-ours.h5'), '--json'], io), 0);
+  const r = JSON.parse(io.lines[0]) as { mean: number; perGroup: Record<string, number> };
+  const published = { head: 95.94, shoulder: 94.68, elbow: 88.53, wrist: 83.38, hip: 87.48, knee: 83.09, ankle: 79.05 };
+  for (const [group, value] of Object.entries(published)) assert.equal(r.perGroup[group].toFixed(2), value.toFixed(2), group);
+  assert.equal(r.mean.toFixed(2), '88.04');
+});
+
+test('eval --model runs a checkpoint over a dataset (flip test) and counts every labelled joint', async () => {
+  const { HourglassModel } = await import('../../src/model/model.js');
+  const { saveModel } = await import('../../src/model/checkpoint.js');
+  const { useCpu } = await import('../helpers.js');
+  await useCpu();
+  const model = HourglassModel.create({ stacks: 1, features: 8, joints: 14, inputSize: 32, depth: 3 });
+  const file = join(mkdtempSync(join(tmpdir(), 'hg-eval-')), 'tiny.ckpt');
+  await saveModel(file, model);
+  model.dispose();
+  const io = capture();
+  assert.equal(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--images', '1-6', '--model', file, '--backend', 'cpu', '--json'], io), 0);
+  const r = JSON.parse(io.lines[0]) as { protocol: string; samples: number; count: number; mean: number };
+  const ds = await readDataset({ format: 'lspet', root: join(FIXTURES, 'lspet'), images: '1-6' });
+  const labelled = ds.samples.filter((s) => s.visible[8] && s.visible[3]).reduce((n, s) => n + s.visible.reduce((a, b) => a + b, 0), 0);
+  assert.equal(r.protocol, 'PCK@0.2');
+  assert.equal(r.samples, 6);
+  assert.equal(r.count, labelled);
+  assert.ok(r.mean >= 0 && r.mean <= 100);
+});
