@@ -21,7 +21,7 @@ export function assertAllClose(actual: ArrayLike<number>, expected: ArrayLike<nu
 
 /**
  * For tests that train for many steps: the native backend when it is built (CI requires it), else cpu.
- * (wasm cannot train: TF.js has no wasm Conv2DBackpropFilter.)
+ * (wasm trains only through src/backend/wasm-fixes.ts, and slowly.)
  */
 export async function useTrainingBackend(): Promise<string> {
   const { useBackend } = await import('../src/backend/select.js');

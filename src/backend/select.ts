@@ -44,6 +44,7 @@ const LOADERS: Record<BackendName, Loader> = {
   async wasm() {
     try {
       await import('@tensorflow/tfjs-backend-wasm');
+      (await import('./wasm-fixes.js')).registerWasmFixes(); // kernels training needs that wasm lacks
       return { ok: true };
     } catch (err) {
       return { ok: false, reason: `wasm backend failed to load (${(err as Error).message})` };

@@ -3,11 +3,12 @@
 import { HourglassError } from '../errors.js';
 import { formatFlags } from './args.js';
 import type { Command, Io } from './command.js';
+import { benchCommand } from './commands/bench.js';
 import { infoCommand } from './commands/info.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, trainCommand, evalCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, trainCommand, evalCommand, benchCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');

@@ -1,0 +1,113 @@
+// Child process of `hourglass bench` for the TF.js engines (native, wasm): builds the network on one backend, times
+// batch-1 inference and training steps (loss + gradients + RMSprop, as the trainer does), prints one JSON line.
+// Usage: node dist/src/bench/tfjs-engine.js '<MeasureRequest as JSON>'
+import { performance } from 'node:perf_hooks';
+import { tf } from '../tf.js';
+import type { Tensor, Tensor2D, Tensor4D } from '../tf.js';
+import { useBackend } from '../backend/select.js';
+import { HourglassModel } from '../model/model.js';
+import { heatmapLoss } from '../train/loss.js';
+import { Rmsprop } from '../train/rmsprop.js';
+import { BENCH_CONFIGS, peakRssMb, type EngineResult, type MeasureRequest } from './configs.js';
+
+const LEARNING_RATE = 2.5e-4;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Median ms of `runs` batch-1 predictions (result read back each time), after `warmup` untimed ones. */
+function timeInference(model: HourglassModel, runs: number, warmup: number): number {
+  const s = model.config.inputSize;
+  const x = tf.randomUniform([1, s, s, 3], 0, 1, 'float32', 3) as Tensor4D; // [1, S, S, 3]
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < warmup + runs; i++) {
+      const t0 = performance.now();
+      const y = model.predict(x);
+      y.dataSync();
+      y.dispose();
+      if (i >= warmup) times.push(performance.now() - t0);
+    }
+  } finally {
+    x.dispose();
+  }
+  return median(times);
+}
+
+/** Training images/s over `steps` timed steps of batch `batch`, after `warmup` untimed ones. */
+function timeTraining(model: HourglassModel, batch: number, steps: number, warmup: number): number {
+  const { inputSize: s, joints: k } = model.config;
+  const vars = model.params.trainable();
+  const varList = [...vars.values()];
+  const nameOf = new Map([...vars].map(([name, v]) => [v.name, name]));
+  const optimizer = new Rmsprop(vars);
+  const x = tf.randomUniform([batch, s, s, 3], 0, 1, 'float32', 1) as Tensor4D; // [B, S, S, 3]
+  const y = tf.randomUniform([batch, s / 4, s / 4, k], 0, 1, 'float32', 2) as Tensor4D; // [B, S/4, S/4, K]
+  const w = tf.ones([batch, k]) as Tensor2D; // [B, K]
+  const step = (): void => {
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => heatmapLoss(model.forward(x, { training: true }), y, w), varList);
+      const byName = new Map<string, Tensor>(Object.entries(grads).map(([id, g]) => [nameOf.get(id) as string, g]));
+      optimizer.apply(byName, LEARNING_RATE);
+      const loss = value.dataSync()[0];
+      if (!Number.isFinite(loss)) throw new Error(`training step gave a non-finite loss (${loss})`);
+    });
+  };
+  try {
+    for (let i = 0; i < warmup; i++) step();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) step();
+    return (batch * steps * 1000) / (performance.now() - t0);
+  } finally {
+    tf.dispose([x, y, w]);
+    optimizer.dispose();
+  }
+}
+
+/** Runs one phase; its error says which phase failed (and, for wasm's bare abort, the likely cause). */
+function phase<T>(request: MeasureRequest, what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    const likely = request.engine === 'wasm' && /^Aborted\(/.test(message) ? ', most likely out of wasm\'s 4 GB memory' : '';
+    throw new Error(`${what} failed: ${message.split('\n')[0]}${likely}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2] ?? '') as MeasureRequest;
+  if (request.engine !== 'native' && request.engine !== 'wasm') throw new Error(`tfjs-engine measures native or wasm, got '${request.engine}'`);
+  const config = BENCH_CONFIGS[request.config];
+  if (!config) throw new Error(`unknown bench config '${request.config}'`);
+  await useBackend(request.engine);
+  const model = HourglassModel.create(config.model, 1);
+  try {
+    const inferMs = request.inferRuns > 0 ? phase(request, 'inference at batch 1', () => timeInference(model, request.inferRuns, request.inferWarmup)) : null;
+    const trainImgPerSec = request.trainSteps > 0
+      ? phase(request, `training at batch ${request.trainBatch}`, () => timeTraining(model, request.trainBatch, request.trainSteps, request.trainWarmup))
+      : null;
+    const result: EngineResult = {
+      engine: request.engine,
+      config: request.config,
+      inferMs,
+      trainImgPerSec,
+      peakRssMb: peakRssMb(),
+      trainBatch: request.trainSteps > 0 ? request.trainBatch : null,
+      trainSteps: request.trainSteps,
+      parameters: model.parameterCount(),
+      version: `tfjs ${tf.version_core}`,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    model.dispose();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
