@@ -1,5 +1,6 @@
 // Profiles training steps of a stacked hourglass on a backend: time per step and the kernels it spends it in.
 // Usage: node dist/bench/profile-step.js [--backend native] [--stacks 1] [--features 128] [--size 128] [--batch 4] [--steps 5]
+//        [--detail KERNEL] [--infer: batch-1 inference latency instead]
 import { tf } from '../src/tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../src/tf.js';
 import { HourglassModel } from '../src/model/model.js';
@@ -26,6 +27,8 @@ const details = new Map<string, KernelTotal>();
 /** Wraps every kernel of `backendName` with a timer; returns the table of totals. */
 interface KernelTotal {
   ms: number;
+  /** Process CPU time (all threads) spent in the kernel: less sensitive than ms to other load on the machine. */
+  cpu: number;
   calls: number;
   /** Calls whose first output has at least 64 Ki elements. */
   large: number;
@@ -39,17 +42,21 @@ function instrument(backendName: string): Map<string, KernelTotal> {
     tf.registerKernel({
       ...k,
       kernelFunc: (args) => {
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const out = inner(args);
-        const entry = totals.get(k.kernelName) ?? { ms: 0, calls: 0, large: 0 };
+        const c = process.cpuUsage(c0);
+        const entry = totals.get(k.kernelName) ?? { ms: 0, cpu: 0, calls: 0, large: 0 };
         entry.ms += performance.now() - t0;
+        entry.cpu += (c.user + c.system) / 1000;
         entry.calls += 1;
         const first = Array.isArray(out) ? out[0] : out;
         if (first && first.shape.reduce((a, b) => a * b, 1) >= 65536) entry.large += 1;
         if (k.kernelName === detail) {
           const key = Object.values(args.inputs).map((t) => `[${t?.shape.join(',')}]`).join(' ');
-          const d = details.get(key) ?? { ms: 0, calls: 0, large: 0 };
+          const d = details.get(key) ?? { ms: 0, cpu: 0, calls: 0, large: 0 };
           d.ms += performance.now() - t0;
+          d.cpu += (c.user + c.system) / 1000;
           d.calls += 1;
           details.set(key, d);
         }
@@ -78,7 +85,9 @@ async function main(): Promise<void> {
   const y = tf.randomUniform([batch, hm, hm, joints], 0, 1, 'float32', 2) as Tensor4D;
   const w = tf.ones([batch, joints]) as Tensor2D;
 
+  let cpuMs = 0;
   const step = (): number => {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => heatmapLoss(model.forward(x, { training: true }), y, w), varList);
@@ -86,26 +95,55 @@ async function main(): Promise<void> {
       optimizer.apply(byName, 2.5e-4);
       value.dataSync();
     });
+    const c = process.cpuUsage(c0);
+    cpuMs += (c.user + c.system) / 1000;
     return performance.now() - t0;
   };
 
+  if (process.argv.includes('--infer')) {
+    // Inference latency: predict() (batch norms folded) against the unfolded inference forward.
+    const xi = x.slice(0, 1) as Tensor4D;
+    const time = (f: () => Tensor): { ms: number; min: number } => {
+      tf.dispose(f());
+      const ts: number[] = [];
+      for (let i = 0; i < steps; i++) {
+        const t0 = performance.now();
+        const out = f();
+        out.dataSync();
+        ts.push(performance.now() - t0);
+        out.dispose();
+      }
+      return { ms: ts.reduce((a, b) => a + b, 0) / ts.length, min: Math.min(...ts) };
+    };
+    const plain = time(() => tf.tidy(() => model.forward(xi, { training: false }).at(-1) as Tensor));
+    tf.dispose(model.predict(xi)); // fold and warm up before instrumenting
+    const totals = instrument(backend);
+    const fold = time(() => model.predict(xi));
+    console.log(`${backend} infer b1: stacks=${stacks} f=${features} ${size}px: predict (folded) ${fold.ms.toFixed(1)} ms ` +
+      `(min ${fold.min.toFixed(1)}), unfolded forward ${plain.ms.toFixed(1)} ms (min ${plain.min.toFixed(1)})`);
+    for (const [name, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8)) {
+      console.log(`  ${name.padEnd(32)} ${(t.ms / (steps + 1)).toFixed(2).padStart(8)} ms/predict ${String(t.calls / (steps + 1)).padStart(6)} calls`);
+    }
+    return;
+  }
   step(); // warm-up: primitive creation, first-touch of buffers
   const totals = instrument(backend);
+  cpuMs = 0;
   const times: number[] = [];
   for (let i = 0; i < steps; i++) times.push(step());
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const kernelMs = [...totals.values()].reduce((a, b) => a + b.ms, 0) / steps;
   console.log(`${backend}: stacks=${stacks} f=${features} ${size}px batch=${batch}: ${mean.toFixed(1)} ms/step, ` +
-    `${((batch * 1000) / mean).toFixed(2)} img/s (steps: ${times.map((t) => t.toFixed(0)).join(' ')}); ` +
+    `min ${Math.min(...times).toFixed(1)} ms, ${((batch * 1000) / mean).toFixed(2)} img/s, cpu ${(cpuMs / steps).toFixed(0)} ms/step (steps: ${times.map((t) => t.toFixed(0)).join(' ')}); ` +
     `kernels ${kernelMs.toFixed(1)} ms/step, rest (engine, tape, JS) ${(mean - kernelMs).toFixed(1)} ms/step; ` +
     `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
   const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
   for (const [name, t] of rows) {
-    console.log(`  ${name.padEnd(32)} ${(t.ms / steps).toFixed(2).padStart(9)} ms/step ${String(t.calls / steps).padStart(6)} calls/step` +
+    console.log(`  ${name.padEnd(32)} ${(t.ms / steps).toFixed(2).padStart(9)} ms/step ${(t.cpu / steps).toFixed(1).padStart(7)} cpu ms ${String(t.calls / steps).padStart(6)} calls/step` +
       ` (${t.large / steps} large)`);
   }
   for (const [key, t] of [...details].sort((a, b) => b[1].ms - a[1].ms).slice(0, 12)) {
-    console.log(`    ${detail} ${key}: ${(t.ms / steps).toFixed(2)} ms/step, ${t.calls / steps} calls/step`);
+    console.log(`    ${detail} ${key}: ${(t.ms / steps).toFixed(2)} ms/step, ${(t.cpu / steps).toFixed(1)} cpu ms, ${t.calls / steps} calls/step`);
   }
 }
 

@@ -6,6 +6,7 @@
       "sources": [
         "src/addon.cc",
         "src/conv.cc",
+        "src/gemm.cc",
         "src/batchnorm.cc",
         "src/elementwise.cc",
         "src/pool.cc",

@@ -44,6 +44,20 @@ void *scratchpad(size_t bytes) {
   return scratchBuffer.get();
 }
 
+void *workspace(int slot, size_t bytes) {
+  static std::unique_ptr<void, FreeDeleter> buffers[2];
+  static size_t sizes[2] = {0, 0};
+  if (slot < 0 || slot > 1) throw std::out_of_range("workspace slot must be 0 or 1");
+  if (bytes > sizes[slot]) {
+    size_t rounded = (bytes + 4095) / 4096 * 4096;
+    void *p = std::aligned_alloc(64, rounded);
+    if (p == nullptr) throw std::runtime_error("cannot allocate " + std::to_string(rounded) + " bytes of workspace");
+    buffers[slot].reset(p);
+    sizes[slot] = rounded;
+  }
+  return buffers[slot].get();
+}
+
 dnnl::memory scratchpadMemory(const dnnl::memory::desc &md) {
   return dnnl::memory(md, cpuEngine(), scratchpad(md.get_size()));
 }

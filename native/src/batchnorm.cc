@@ -192,7 +192,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo &info) {
   });
 }
 
-/** batchNormInfer(x, mean, variance, gamma, beta, y, shape, epsilon): y with given (running) statistics. */
+/** batchNormInfer(x, mean, variance, gamma, beta, y, shape, epsilon, relu?): y with given (running) statistics. */
 Napi::Value BatchNormInfer(const Napi::CallbackInfo &info) {
   return guarded(info, "batchNormInfer", [&] {
     const float *x = f32Arg(info, 0, "x");
@@ -209,7 +209,8 @@ Napi::Value BatchNormInfer(const Napi::CallbackInfo &info) {
       scale[j] = static_cast<float>(k);
       shift[j] = static_cast<float>(beta[j] - mean[j] * k);
     }
-    affine(s, x, scale.data(), shift.data(), y, false);
+    const bool relu = info.Length() > 8 && info[8].ToBoolean().Value();
+    affine(s, x, scale.data(), shift.data(), y, relu);
   });
 }
 

@@ -16,6 +16,8 @@ dnnl::stream &cpuStream();
 
 /** One scratchpad shared by all primitives (they run one at a time on the main thread); grows on demand. */
 void *scratchpad(size_t bytes);
+/** Two more grow-on-demand buffers (slot 0 or 1), for activations reordered to or from a blocked layout. */
+void *workspace(int slot, size_t bytes);
 /** Wraps the shared scratchpad as a oneDNN memory for `pd`'s scratchpad descriptor. */
 dnnl::memory scratchpadMemory(const dnnl::memory::desc &md);
 
@@ -51,6 +53,12 @@ Napi::Value guarded(const Napi::CallbackInfo &info, const char *op, F body) {
   }
   return info.Env().Undefined();
 }
+
+/** gemm.cc: 1x1 stride-1 unpadded convolution backward passes on NHWC rows; db may be null. */
+void gemmBackwardData(const float *dy, const float *w, float *dx, int64_t rows, int64_t ic, int64_t oc);
+void gemmBackwardWeights(const float *x, const float *dy, float *dw, float *db, int64_t rows, int64_t ic, int64_t oc);
+/** db[c] = sum over rows of dy[row, c]. */
+void biasGradient(const float *dy, float *db, int64_t rows, int64_t channels);
 
 void registerConv(Napi::Env env, Napi::Object exports);
 void registerBatchNorm(Napi::Env env, Napi::Object exports);

@@ -76,6 +76,43 @@ inline void scatterMax(const PoolGeometry &g, const float *x, const float *dy, f
   }
 }
 
+#define HG_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+
+/**
+ * 2x2 windows, stride 2, no padding, input exactly twice the output: one pass writing every dx element (dy at
+ * the first maximum, 0 elsewhere), no memset and no scatter. Rows [r0, r1) of the flattened (n * oh) rows.
+ */
+HG_CLONES void maxPoolGrad2x2(const PoolGeometry &g, const float *x, const float *dy, float *dx, int r0, int r1) {
+  const size_t c = g.c, rowIn = static_cast<size_t>(g.iw) * c;
+  const float lowest = -std::numeric_limits<float>::infinity();
+  for (int rr = r0; rr < r1; ++rr) {
+    for (int col = 0; col < g.ow; ++col) {
+      const size_t o = (static_cast<size_t>(rr) * g.ow + col) * c;
+      const size_t i00 = (static_cast<size_t>(rr) * 2 * g.iw + 2 * col) * c;
+      const float *__restrict__ a = x + i00, *__restrict__ b = a + c, *__restrict__ cc = a + rowIn,
+                  *__restrict__ d = cc + c, *__restrict__ gy = dy + o;
+      float *__restrict__ da = dx + i00, *__restrict__ db = da + c, *__restrict__ dc = da + rowIn,
+            *__restrict__ dd = dc + c;
+      // dy goes to the first position equal to the window's maximum (ties to the first, as in the generic path).
+      // A window holding NaN gets no gradient here (the generic path skips the NaN and takes the rest's maximum).
+      for (size_t k = 0; k < c; ++k) {
+        const float va = a[k], vb = b[k], vc = cc[k], vd = d[k];
+        const float ab = va > vb ? va : vb, cd = vc > vd ? vc : vd;
+        const float m = ab > cd ? ab : cd;
+        // `left`: the part of dy not yet placed (float selects only).
+        float left = m > lowest ? gy[k] : 0.f;
+        da[k] = va == m ? left : 0.f;
+        left = va == m ? 0.f : left;
+        db[k] = vb == m ? left : 0.f;
+        left = vb == m ? 0.f : left;
+        dc[k] = vc == m ? left : 0.f;
+        left = vc == m ? 0.f : left;
+        dd[k] = vd == m ? left : 0.f;
+      }
+    }
+  }
+}
+
 /** maxPoolGrad(dy, x, dx, geometry): dx gets each dy at its window's maximum. */
 Napi::Value MaxPoolGrad(const Napi::CallbackInfo &info) {
   return guarded(info, "maxPoolGrad", [&] {
@@ -83,6 +120,16 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo &info) {
     const float *x = f32Arg(info, 1, "x");
     float *dx = f32Arg(info, 2, "dx");
     PoolGeometry g(i32Arg(info, 3, PoolGeometry::COUNT, "geometry"));
+    if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && g.ih == 2 * g.oh &&
+        g.iw == 2 * g.ow) {
+      const int rows = g.n * g.oh;
+#pragma omp parallel
+      {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        maxPoolGrad2x2(g, x, dy, dx, rows * t / nt, rows * (t + 1) / nt);
+      }
+      return;
+    }
     std::memset(dx, 0, f32Length(info, 2) * sizeof(float));
     const bool disjoint = g.sh >= g.kh && g.sw >= g.kw;
 #pragma omp parallel

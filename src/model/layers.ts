@@ -6,11 +6,21 @@ import type { Tensor4D, Tensor1D } from '../tf.js';
 import { ops } from './ops.js';
 import type { ParamSpec, ParamStore } from './params.js';
 
+/** Inference parameters with batch norms folded into the convolutions before them (fold.ts builds them). */
+export interface FoldedConvs {
+  /** The folded filter and bias of a convolution whose output went through BN + ReLU, or undefined. */
+  conv(name: string): { filter: Tensor4D; bias: Tensor1D } | undefined;
+  /** Whether this batch norm (and its ReLU) is already inside the convolution before it. */
+  absorbs(batchNormName: string): boolean;
+}
+
 /** Applying a block needs the parameter values and whether batch norm uses batch statistics. */
 export interface ApplyContext {
   readonly params: ParamStore;
   /** true: batch statistics, and running averages updated; false: running averages (inference). */
   readonly training: boolean;
+  /** Inference only: convolutions with their batch norm (and ReLU) folded in. */
+  readonly folded?: FoldedConvs;
 }
 
 /** Momentum of the running statistics (PyTorch's convention: running = (1 - m) * running + m * batch). */
@@ -38,7 +48,12 @@ export class Conv {
     const w = ctx.params.get4d(`${this.name}.weight`);
     const b = ctx.params.get1d(`${this.name}.bias`);
     const pad = this.kernel === 1 ? 'valid' : this.stride === 1 ? 'same' : (this.kernel - 1) / 2;
-    return tf.fused.conv2d({ x, filter: w, bias: b, strides: this.stride, pad });
+    const folded = ctx.folded?.conv(this.name);
+    if (folded) {
+      // relu(bn(conv(x))) = relu(conv'(x)): one convolution with the ReLU as a post-op.
+      return tf.fused.conv2d({ x, filter: folded.filter, bias: folded.bias, strides: this.stride, pad, activation: 'relu' });
+    }
+    return ops().conv2d(x, w, b, this.stride, pad);
   }
 
   /** Output side for a given input side. */
@@ -64,27 +79,32 @@ export class BatchNorm {
     ];
   }
 
-  /** x: [N, H, W, C] -> same. In training mode also moves the running averages toward the batch statistics. */
-  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
+  /**
+   * x: [N, H, W, C] -> same, followed by ReLU when `relu` (one fused op where the backend has it).
+   * In training mode also moves the running averages toward the batch statistics.
+   */
+  apply(ctx: ApplyContext, x: Tensor4D, relu = false): Tensor4D {
     const p = ctx.params;
     const gamma = p.get1d(`${this.name}.gamma`);
     const beta = p.get1d(`${this.name}.beta`);
     if (!ctx.training) {
-      return tf.batchNorm4d(x, p.get1d(`${this.name}.runningMean`), p.get1d(`${this.name}.runningVar`), beta, gamma, BN_EPSILON);
+      if (ctx.folded?.absorbs(this.name)) {
+        if (!relu) throw new Error(`batch norm ${this.name} was folded with its ReLU but is applied without one`);
+        return x;
+      }
+      return ops().batchNormInfer(x, p.get1d(`${this.name}.runningMean`), p.get1d(`${this.name}.runningVar`), gamma, beta, BN_EPSILON, relu);
     }
-    const { y, mean, variance } = ops().batchNormTrain(x, gamma, beta, BN_EPSILON);
+    const o = ops();
+    const { y, mean, variance } = relu ? o.batchNormReluTrain(x, gamma, beta, BN_EPSILON) : o.batchNormTrain(x, gamma, beta, BN_EPSILON);
     const [n, h, w] = x.shape;
-    const count = n * h * w;
     // Running variance is the unbiased estimate, as in PyTorch.
-    const unbiased = count > 1 ? tf.mul(variance, count / (count - 1)) : variance;
-    p.update(`${this.name}.runningMean`, blend(p.get1d(`${this.name}.runningMean`), mean));
-    p.update(`${this.name}.runningVar`, blend(p.get1d(`${this.name}.runningVar`), unbiased as Tensor1D));
+    const [runningMean, runningVar] = o.updateRunningStats(
+      p.get1d(`${this.name}.runningMean`), p.get1d(`${this.name}.runningVar`), mean, variance, BN_MOMENTUM, n * h * w,
+    );
+    p.update(`${this.name}.runningMean`, runningMean);
+    p.update(`${this.name}.runningVar`, runningVar);
     return y;
   }
-}
-
-function blend(running: Tensor1D, batch: Tensor1D): Tensor1D {
-  return tf.add(tf.mul(running, 1 - BN_MOMENTUM), tf.mul(batch, BN_MOMENTUM));
 }
 
 /** Pre-activation bottleneck: BN-ReLU-conv1x1(in->out/2), BN-ReLU-conv3x3, BN-ReLU-conv1x1(->out); skip is identity or conv1x1. */
@@ -113,9 +133,9 @@ export class Residual {
 
   /** x: [N, H, W, in] -> [N, H, W, out]. */
   apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
-    let h = this.conv1.apply(ctx, tf.relu(this.bn1.apply(ctx, x)));
-    h = this.conv2.apply(ctx, tf.relu(this.bn2.apply(ctx, h)));
-    h = this.conv3.apply(ctx, tf.relu(this.bn3.apply(ctx, h)));
+    let h = this.conv1.apply(ctx, this.bn1.apply(ctx, x, true));
+    h = this.conv2.apply(ctx, this.bn2.apply(ctx, h, true));
+    h = this.conv3.apply(ctx, this.bn3.apply(ctx, h, true));
     return tf.add(h, this.skip ? this.skip.apply(ctx, x) : x);
   }
 

@@ -3,11 +3,14 @@ import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
 import { makeConfig, type HourglassConfig } from './config.js';
+import { FoldedParams } from './fold.js';
 import { StackedHourglass } from './network.js';
 import type { ParamStore } from './params.js';
 
 export class HourglassModel {
   readonly network: StackedHourglass;
+  /** predict()'s batch-norm-folded convolutions, rebuilt when a parameter changes (training, loading). */
+  private folded: FoldedParams | null = null;
 
   private constructor(readonly config: HourglassConfig, network: StackedHourglass, readonly params: ParamStore) {
     this.network = network;
@@ -26,20 +29,35 @@ export class HourglassModel {
    * Tensors returned belong to the caller (call inside tf.tidy or dispose them).
    */
   forward(images: Tensor4D, options: { training: boolean }): Tensor4D[] {
+    this.checkInput(images);
+    return this.network.apply({ params: this.params, training: options.training }, images);
+  }
+
+  /**
+   * Inference: the last stack's heatmaps, [N, S/4, S/4, K]. Equals forward(images, { training: false }) up to
+   * rounding (1e-5 relative), but runs batch norms folded into the convolutions (fold.ts); the folded copy of
+   * the convolution weights is kept until a parameter changes or dispose().
+   */
+  predict(images: Tensor4D): Tensor4D {
+    this.checkInput(images);
+    if (this.folded && !this.folded.isCurrent()) {
+      this.folded.dispose();
+      this.folded = null;
+    }
+    this.folded ??= FoldedParams.fold(this.network, this.params);
+    const folded = this.folded;
+    return tf.tidy(() => {
+      const outputs = this.network.apply({ params: this.params, training: false, folded }, images);
+      return outputs[outputs.length - 1];
+    });
+  }
+
+  private checkInput(images: Tensor4D): void {
     const [, h, w, c] = images.shape;
     const s = this.config.inputSize;
     if (h !== s || w !== s || c !== 3) {
       throw new InvalidArgumentError(`model input must be [N, ${s}, ${s}, 3], got [${images.shape.join(', ')}]`);
     }
-    return this.network.apply({ params: this.params, training: options.training }, images);
-  }
-
-  /** Inference: the last stack's heatmaps, [N, S/4, S/4, K]. */
-  predict(images: Tensor4D): Tensor4D {
-    return tf.tidy(() => {
-      const outputs = this.forward(images, { training: false });
-      return outputs[outputs.length - 1];
-    });
   }
 
   parameterCount(): number {
@@ -47,6 +65,8 @@ export class HourglassModel {
   }
 
   dispose(): void {
+    this.folded?.dispose();
+    this.folded = null;
     this.params.dispose();
   }
 }

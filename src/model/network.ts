@@ -55,7 +55,7 @@ class StackHead {
 
   /** hg: [N, h, w, f] -> features [N, h, w, f] and heatmaps [N, h, w, K]. */
   apply(ctx: ApplyContext, hg: Tensor4D): { features: Tensor4D; heatmaps: Tensor4D } {
-    const features = tf.relu(this.bn.apply(ctx, this.conv.apply(ctx, this.residual.apply(ctx, hg))));
+    const features = this.bn.apply(ctx, this.conv.apply(ctx, this.residual.apply(ctx, hg)), true);
     return { features, heatmaps: this.out.apply(ctx, features) };
   }
 
@@ -81,7 +81,7 @@ class Stem {
 
   /** image: [N, S, S, 3] -> [N, S/4, S/4, f]. */
   apply(ctx: ApplyContext, image: Tensor4D): Tensor4D {
-    const x = this.res1.apply(ctx, tf.relu(this.bn.apply(ctx, this.conv.apply(ctx, image)))); // [N, S/2, S/2, 128]
+    const x = this.res1.apply(ctx, this.bn.apply(ctx, this.conv.apply(ctx, image), true)); // [N, S/2, S/2, 128]
     return this.res3.apply(ctx, this.res2.apply(ctx, tf.maxPool(x, 2, 2, 'valid'))); // [N, S/4, S/4, f]
   }
 

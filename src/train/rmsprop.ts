@@ -4,6 +4,7 @@ import { tf } from '../tf.js';
 import type { Tensor, Variable } from '../tf.js';
 import { CheckpointMismatchError } from '../errors.js';
 import type { StoredTensor } from '../model/checkpoint.js';
+import { ops } from '../model/ops.js';
 
 export interface RmspropOptions {
   /** Smoothing constant (PyTorch's alpha). Default 0.99. */
@@ -28,14 +29,15 @@ export class Rmsprop {
   /** Applies one update; `grads` are keyed by parameter name (every parameter must have one). */
   apply(grads: ReadonlyMap<string, Tensor>, learningRate: number): void {
     const { alpha, epsilon } = this;
+    const { rmspropUpdate } = ops();
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads.get(name);
         if (!g) throw new Error(`rmsprop: no gradient for ${name}`);
         const v = this.slots.get(name) as Variable;
-        const nextV = tf.add(tf.mul(v, alpha), tf.mul(tf.square(g), 1 - alpha));
+        const [nextP, nextV] = rmspropUpdate(p, v, g, learningRate, alpha, epsilon);
         v.assign(nextV);
-        p.assign(tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(nextV), epsilon)), learningRate)));
+        p.assign(nextP);
       }
     });
   }

@@ -1,8 +1,11 @@
 // Parity of the native convolution kernels (Conv2D, FusedConv2D, both backprops) with the cpu backend:
 // odd sizes, stride 1 and 2, 'same' / 'valid' / explicit padding, batch 1 and > 1.
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tf } from '../../src/tf.js';
 import type { Tensor, Tensor1D, Tensor4D } from '../../src/tf.js';
+import { ops } from '../../src/model/ops.js';
+import { nativeKernelCalls } from '../../src/backend/native/index.js';
 import { SKIP_NATIVE, assertParity, randomTensor, weightedGrads } from './native-parity.js';
 
 interface ConvCase {
@@ -80,4 +83,42 @@ test('native FusedConv2D gradients with bias match cpu', { skip: SKIP_NATIVE }, 
       return weightedGrads(f, [x, w, b], 120 + i);
     }, ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'Sum']);
   }
+});
+
+test('native model convolution (ops().conv2d: fused filter + bias backward, gemm 1x1) matches cpu', { skip: SKIP_NATIVE }, async () => {
+  // Includes large-ish pointwise cases that take the GEMM path (1x1, stride 1, unpadded) with many rows.
+  const cases: ConvCase[] = [
+    ...CASES,
+    { x: [4, 16, 16, 64], k: 1, out: 48, stride: 1, pad: 'valid' },
+    { x: [2, 9, 7, 130], k: 1, out: 17, stride: 1, pad: 'same' },
+    // 3x3 stride 1, 16-multiple channels, >= 4096 output pixels: Winograd backward; >= 16384 Winograd forward too
+    // (native/src/conv.cc, winogradFits).
+    { x: [1, 64, 64, 16], k: 3, out: 32, stride: 1, pad: 'same' },
+    { x: [4, 64, 64, 16], k: 3, out: 16, stride: 1, pad: 'same' },
+    { x: [4, 32, 40, 32], k: 3, out: 16, stride: 1, pad: 1 },
+  ];
+  for (const [i, c] of cases.entries()) {
+    await assertParity(`model conv2d ${name(c)}`, () => {
+      const x = randomTensor(c.x, 130 + i);
+      const w = randomTensor(filterShape(c), 140 + i);
+      const b = randomTensor([c.out], 150 + i);
+      const f = (a: Tensor, filter: Tensor, bias: Tensor) =>
+        ops().conv2d(a as Tensor4D, filter as Tensor4D, bias as Tensor1D, c.stride, c.pad);
+      const y = f(x, w, b);
+      return [y, ...weightedGrads(f, [x, w, b], 160 + i)];
+    }, ['HourglassConv2D', 'HourglassConv2DBackpropFilterBias', 'Conv2DBackpropInput']);
+  }
+});
+
+test('native model convolution skips the input gradient when only the filter and bias need one', { skip: SKIP_NATIVE }, async () => {
+  const before = nativeKernelCalls('Conv2DBackpropInput');
+  await assertParity('model conv2d, parameter gradients only', () => {
+    const x = randomTensor([2, 13, 13, 3], 170);
+    const w = randomTensor([7, 7, 3, 8], 171);
+    const b = randomTensor([8], 172);
+    const g = tf.grads((filter: Tensor, bias: Tensor) =>
+      tf.sum(tf.mul(ops().conv2d(x as Tensor4D, filter as Tensor4D, bias as Tensor1D, 2, 3), randomTensor([2, 7, 7, 8], 173))));
+    return g([w, b]);
+  }, ['HourglassConv2DBackpropFilterBias']);
+  assert.equal(nativeKernelCalls('Conv2DBackpropInput'), before, 'the input gradient was computed');
 });

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import { tf } from '../../src/tf.js';
 import type { Tensor, Tensor1D, Tensor4D } from '../../src/tf.js';
 import { ops } from '../../src/model/ops.js';
+import { HourglassModel } from '../../src/model/model.js';
 import { nativeBatchNormReluTrain, nativeRmspropUpdate } from '../../src/backend/native/index.js';
 import { SKIP_NATIVE, assertParity, randomTensor, weightedGrads } from './native-parity.js';
 
@@ -42,5 +43,47 @@ test('native RMSprop update matches the composed update on cpu', { skip: SKIP_NA
       const nextV = tf.add(tf.mul(v, alpha), tf.mul(tf.square(g), 1 - alpha));
       return [tf.sub(p, tf.mul(tf.div(g, tf.add(tf.sqrt(nextV), epsilon)), lr)), nextV];
     }, ['HourglassRmspropUpdate']);
+  }
+});
+
+test('native inference batch norm (running statistics, optional fused ReLU) matches cpu', { skip: SKIP_NATIVE }, async () => {
+  for (const [i, shape] of SHAPES.entries()) {
+    for (const relu of [false, true]) {
+      await assertParity(`batchNormInfer relu=${relu} ${shape}`, () => {
+        const c = shape[3];
+        const x = randomTensor(shape, 80 + i, -2, 3) as Tensor4D;
+        const [mean, gamma, beta] = [81, 82, 83].map((s) => randomTensor([c], s + i) as Tensor1D);
+        const variance = randomTensor([c], 84 + i, 0.1, 2) as Tensor1D;
+        return [ops().batchNormInfer(x, mean, variance, gamma, beta, EPS, relu)];
+      }, ['HourglassBatchNormInfer']);
+    }
+  }
+});
+
+test('native folded predict matches the unfolded inference forward on cpu', { skip: SKIP_NATIVE }, async () => {
+  const x = randomTensor([2, 64, 64, 3], 90, 0, 1) as Tensor4D;
+  const model = HourglassModel.create({ stacks: 2, features: 16, joints: 5, inputSize: 64, depth: 3 }, 4);
+  try {
+    // Non-trivial running statistics: a few training-mode forwards on shifted inputs.
+    tf.tidy(() => {
+      for (let k = 0; k < 3; k++) model.forward(tf.add(tf.mul(x, k + 1), k) as Tensor4D, { training: true });
+    });
+    await assertParity('folded predict', () => {
+      if (tf.getBackend() === 'native') return [model.predict(x)];
+      return [model.forward(x, { training: false }).at(-1) as Tensor4D];
+    }, ['FusedConv2D', 'HourglassBatchNormInfer']);
+  } finally {
+    model.dispose();
+    x.dispose();
+  }
+});
+
+test('native running-statistics update is bit-identical to the composed update on cpu', { skip: SKIP_NATIVE }, async () => {
+  for (const [i, count] of [1, 2, 4096, 65536].entries()) {
+    await assertParity(`running stats count=${count}`, () => {
+      const [rm, m] = [0, 1].map((k) => randomTensor([37], 200 + 10 * i + k) as Tensor1D);
+      const [rv, v] = [2, 3].map((k) => randomTensor([37], 200 + 10 * i + k, 0, 3) as Tensor1D);
+      return ops().updateRunningStats(rm, rv, m, v, 0.1, count);
+    }, ['HourglassRunningStats'], 0);
   }
 });

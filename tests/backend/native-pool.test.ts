@@ -18,6 +18,7 @@ const POOLS: PoolCase[] = [
   { x: [2, 9, 11, 5], k: 2, stride: 2, pad: 'same' },
   { x: [2, 9, 11, 5], k: 3, stride: 2, pad: 'same' },
   { x: [1, 10, 7, 3], k: 3, stride: 1, pad: 'valid' },
+  { x: [2, 6, 10, 37], k: 2, stride: 2, pad: 'valid' }, // the 2x2 fast path with a channel count off the vector width
 ];
 
 test('native MaxPool and its gradient match cpu', { skip: SKIP_NATIVE }, async () => {
@@ -28,6 +29,15 @@ test('native MaxPool and its gradient match cpu', { skip: SKIP_NATIVE }, async (
       return [f(x), ...weightedGrads(f, [x], 20 + i)];
     }, ['MaxPool', 'MaxPoolGrad']);
   }
+});
+
+test('native MaxPoolGrad sends ties to the first maximum, as cpu does', { skip: SKIP_NATIVE }, async () => {
+  await assertParity('maxPool ties', () => {
+    // Three levels only, so most 2x2 windows hold their maximum more than once.
+    const x = tf.round(tf.mul(randomTensor([2, 8, 8, 19], 50, 0, 1), 2));
+    const f = (a: Tensor) => tf.maxPool(a as Tensor4D, 2, 2, 'valid');
+    return [f(x), ...weightedGrads(f, [x], 51)];
+  }, ['MaxPoolGrad']);
 });
 
 interface ResizeCase {

@@ -22,7 +22,8 @@ export interface NativeAddon {
   readonly mallocTuned: boolean;
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, relu: boolean): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
-  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array): void;
+  /** With dbias ([outChannels]), also the bias gradient (sum of dy over N, H, W). */
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, geometry: Int32Array, dbias?: Float32Array | null): void;
   /** With relu, y = relu(bn(x)); mean and variance (biased) are x's. */
   batchNormTrain(
     x: Float32Array, gamma: Float32Array, beta: Float32Array,
@@ -30,7 +31,7 @@ export interface NativeAddon {
   ): void;
   batchNormInfer(
     x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array,
-    y: Float32Array, shape: Int32Array, epsilon: number,
+    y: Float32Array, shape: Int32Array, epsilon: number, relu?: boolean,
   ): void;
   /** With y (the fused op's output), dy is masked where y <= 0 first. */
   batchNormGrad(

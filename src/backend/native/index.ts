@@ -5,11 +5,14 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
 import { registerModelOps } from '../../model/ops.js';
 import { loadAddon } from './addon.js';
+import { memoryPool } from './memory-pool.js';
 import type { NativeAddon, NativeInfo } from './addon.js';
-import { batchNormKernels, nativeBatchNormTrain, registerBatchNormGradient } from './kernels/batchnorm.js';
-import { batchNormReluKernels, registerBatchNormReluGradient } from './kernels/batchnorm-relu.js';
-import { convKernels } from './kernels/conv.js';
-import { optimKernels } from './kernels/optim.js';
+import {
+  batchNormKernels, nativeBatchNormInfer, nativeBatchNormTrain, nativeUpdateRunningStats, registerBatchNormGradient,
+} from './kernels/batchnorm.js';
+import { batchNormReluKernels, nativeBatchNormReluTrain, registerBatchNormReluGradient } from './kernels/batchnorm-relu.js';
+import { convKernels, nativeConv2d, registerConvGradient } from './kernels/conv.js';
+import { nativeRmspropUpdate, optimKernels } from './kernels/optim.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -19,6 +22,39 @@ export type { NativeInfo } from './addon.js';
 export { nativeKernelCalls } from './kernel-util.js';
 export { nativeBatchNormReluTrain } from './kernels/batchnorm-relu.js';
 export { nativeRmspropUpdate } from './kernels/optim.js';
+export { nativeConv2d } from './kernels/conv.js';
+export { nativeBatchNormInfer } from './kernels/batchnorm.js';
+
+type DataId = ReturnType<MathBackendCPU['write']>;
+
+/**
+ * The cpu backend, telling the memory pool when tensor storage is registered, read out and released, so the
+ * next kernel output of the same size reuses memory already paged in (see memory-pool.ts).
+ */
+class NativeBackend extends MathBackendCPU {
+  override write(...args: Parameters<MathBackendCPU['write']>): DataId {
+    memoryPool.registered(args[0]);
+    return super.write(...args);
+  }
+
+  override move(...args: Parameters<MathBackendCPU['move']>): void {
+    memoryPool.registered(args[1]);
+    super.move(...args);
+  }
+
+  override readSync(dataId: DataId): ReturnType<MathBackendCPU['readSync']> {
+    const values = super.readSync(dataId);
+    memoryPool.exposed(values);
+    return values;
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    const values = this.data.has(dataId) ? this.data.get(dataId).values : undefined;
+    const released = super.disposeData(dataId, force);
+    if (values !== undefined && !this.data.has(dataId)) memoryPool.released(values);
+    return released;
+  }
+}
 
 /** Priority 0: never picked implicitly; src/backend/select.ts chooses it with tf.setBackend('native'). */
 const PRIORITY = 0;
@@ -36,7 +72,7 @@ function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
 }
 
 function register(addon: NativeAddon): void {
-  tf.registerBackend(NATIVE_BACKEND, () => new MathBackendCPU(), PRIORITY);
+  tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), PRIORITY);
   for (const k of tf.getKernelsForBackend('cpu')) tf.registerKernel({ ...k, backendName: NATIVE_BACKEND });
   for (const k of nativeKernels(addon)) {
     if (tf.getKernel(k.kernelName, NATIVE_BACKEND) != null) tf.unregisterKernel(k.kernelName, NATIVE_BACKEND);
@@ -44,7 +80,15 @@ function register(addon: NativeAddon): void {
   }
   registerBatchNormGradient();
   registerBatchNormReluGradient();
-  registerModelOps(NATIVE_BACKEND, { batchNormTrain: nativeBatchNormTrain });
+  registerConvGradient();
+  registerModelOps(NATIVE_BACKEND, {
+    batchNormTrain: nativeBatchNormTrain,
+    batchNormReluTrain: nativeBatchNormReluTrain,
+    rmspropUpdate: nativeRmspropUpdate,
+    conv2d: nativeConv2d,
+    batchNormInfer: nativeBatchNormInfer,
+    updateRunningStats: nativeUpdateRunningStats,
+  });
 }
 
 let result: { ok: true } | { ok: false; reason: string } | null = null;

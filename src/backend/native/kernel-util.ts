@@ -2,6 +2,7 @@
 // the fallback to the JS `cpu` kernel when an input is outside what the addon handles (dtype, layout, broadcast).
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
+import { memoryPool } from './memory-pool.js';
 
 export type Backend = MathBackendCPU;
 export type TensorInfo = tf.TensorInfo;
@@ -28,11 +29,9 @@ export function f32(backend: Backend, t: TensorInfo | undefined | null): F32 | n
   return values instanceof Float32Array ? { info: t, shape: t.shape, data: values } : null;
 }
 
-/** Uninitialised float storage (the addon writes every element it returns, or zeroes first). */
+/** Uninitialised float storage, recycled from disposed tensors when possible (the addon writes every element). */
 export function alloc(size: number): Float32Array {
-  // allocUnsafeSlow gives a fresh, unpooled, 8-byte aligned ArrayBuffer without the memset of new Float32Array.
-  const bytes = Buffer.allocUnsafeSlow(Math.max(size, 1) * 4);
-  return new Float32Array(bytes.buffer, bytes.byteOffset, size);
+  return memoryPool.alloc(size);
 }
 
 export function sizeOf(shape: readonly number[]): number {

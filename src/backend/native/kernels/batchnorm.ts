@@ -10,6 +10,10 @@ import type { F32 } from '../kernel-util.js';
 /** Kernel names of the training op and its backward (registered for the `native` backend only). */
 export const BATCH_NORM_TRAIN = 'HourglassBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'HourglassBatchNormTrainGrad';
+/** Inference batch norm with running statistics and optional fused ReLU (no gradient: inference only). */
+export const BATCH_NORM_INFER = 'HourglassBatchNormInfer';
+/** The running-statistics update in one kernel (a loop over C in JS: cheaper than five tiny kernels). */
+export const RUNNING_STATS = 'HourglassRunningStats';
 
 function perChannel(t: F32 | null, channels: number): t is F32 {
   return t !== null && t.data.length === channels && t.shape.length === 1;
@@ -34,6 +38,21 @@ export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
       scale?.data ?? new Float32Array(c).fill(1), offset?.data ?? new Float32Array(c),
       y, int32(x.shape), eps,
     );
+    return output(backend, [...x.shape], y);
+  });
+
+  // Inputs {x: [N,H,W,C], mean, variance, gamma, beta: [C]}, attrs {epsilon, relu} -> y.
+  const infer = nativeKernel(BATCH_NORM_INFER, ({ inputs, backend, attrs }) => {
+    const x = f32(backend, inputs.x);
+    if (!x || x.shape.length !== 4) throw new Error(`${BATCH_NORM_INFER}: x must be a float32 NHWC tensor`);
+    const c = x.shape[3];
+    const [mean, variance, gamma, beta] = [inputs.mean, inputs.variance, inputs.gamma, inputs.beta].map((t) => f32(backend, t));
+    if (!perChannel(mean, c) || !perChannel(variance, c) || !perChannel(gamma, c) || !perChannel(beta, c)) {
+      throw new Error(`${BATCH_NORM_INFER}: mean, variance, gamma and beta must be float32 [${c}]`);
+    }
+    const { epsilon, relu } = attrs as { epsilon: number; relu: boolean };
+    const y = alloc(x.data.length);
+    addon.batchNormInfer(x.data, mean.data, variance.data, gamma.data, beta.data, y, int32(x.shape), epsilon, relu);
     return output(backend, [...x.shape], y);
   });
 
@@ -75,7 +94,30 @@ export function batchNormKernels(addon: NativeAddon): tf.KernelConfig[] {
     return [output(backend, [...x.shape], dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
   });
 
-  return [inference, train, trainGrad];
+  // Inputs {runningMean, runningVar, mean, variance: [C]}, attrs {momentum, count} -> [mean', variance'].
+  // Rounds to float32 after each operation, as the composed TF.js ops do, so the result is bit-identical.
+  const runningStats = nativeKernel(RUNNING_STATS, ({ inputs, backend, attrs }) => {
+    const [rm, rv, m, v] = [inputs.runningMean, inputs.runningVar, inputs.mean, inputs.variance].map((t) => f32(backend, t));
+    const c = rm?.data.length ?? 0;
+    if (!perChannel(rm, c) || !perChannel(rv, c) || !perChannel(m, c) || !perChannel(v, c)) {
+      throw new Error(`${RUNNING_STATS}: all inputs must be float32 [C]`);
+    }
+    const { momentum, count } = attrs as { momentum: number; count: number };
+    const f = Math.fround;
+    const keep = f(1 - momentum);
+    const take = f(momentum);
+    const unbias = f(count / (count - 1));
+    const mean = new Float32Array(c);
+    const variance = new Float32Array(c);
+    for (let j = 0; j < c; j++) {
+      mean[j] = f(f(rm.data[j] * keep) + f(m.data[j] * take));
+      const u = count > 1 ? f(v.data[j] * unbias) : v.data[j];
+      variance[j] = f(f(rv.data[j] * keep) + f(u * take));
+    }
+    return [output(backend, [c], mean), output(backend, [c], variance)];
+  });
+
+  return [inference, infer, train, trainGrad, runningStats];
 }
 
 /** The gradient of BATCH_NORM_TRAIN: one fused backward for x, gamma and beta; the statistics get none. */
@@ -100,4 +142,19 @@ export function registerBatchNormGradient(): void {
 export function nativeBatchNormTrain(x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, epsilon: number): BatchNormTrainResult {
   const [y, mean, variance] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta }, { epsilon }) as Tensor[];
   return { y: y as Tensor4D, mean: mean as Tensor1D, variance: variance as Tensor1D };
+}
+
+/** ModelOps.batchNormInfer for the native backend: one pass, ReLU fused. x: [N, H, W, C]; the rest [C]. */
+export function nativeBatchNormInfer(
+  x: Tensor4D, mean: Tensor1D, variance: Tensor1D, gamma: Tensor1D, beta: Tensor1D, epsilon: number, relu: boolean,
+): Tensor4D {
+  return tf.engine().runKernel(BATCH_NORM_INFER, { x, mean, variance, gamma, beta }, { epsilon, relu }) as Tensor4D;
+}
+
+/** ModelOps.updateRunningStats for the native backend (bit-identical to the portable composition). */
+export function nativeUpdateRunningStats(
+  runningMean: Tensor1D, runningVar: Tensor1D, mean: Tensor1D, variance: Tensor1D, momentum: number, count: number,
+): [Tensor1D, Tensor1D] {
+  const [m, v] = tf.engine().runKernel(RUNNING_STATS, { runningMean, runningVar, mean, variance }, { momentum, count }) as Tensor[];
+  return [m as Tensor1D, v as Tensor1D];
 }
