@@ -151,9 +151,12 @@ export class Trainer {
         if (epochEnded) lastValidation = await this.finishEpoch(val);
       }
       if (this.position.stepInEpoch > 0) {
-        // Stopped mid-epoch by maxImages: validate what we have and save where we are.
+        // Stopped mid-epoch by maxImages: validate what we have, save where we are, keep it if it is the best.
         lastValidation = val ? await this.validate(val) : null;
+        const improved = this.noteValidation(lastValidation, this.position.epoch + 1);
         await this.saveLast();
+        if (improved) await this.saveBest(lastValidation);
+        this.writePlot(lastValidation?.protocol ?? 'PCK');
       }
       return { position: this.currentPosition, status: 'done', lastValidation };
     } finally {
@@ -244,15 +247,24 @@ export class Trainer {
     position.schedule = endEpoch(this.config.schedule, position.schedule, finished, metric);
     position.epoch += 1;
     position.stepInEpoch = 0;
-    const improved = metric !== null && (position.bestMetric === null || metric > position.bestMetric);
-    if (improved) {
-      position.bestMetric = metric;
-      position.bestEpoch = finished + 1;
-    }
+    const improved = this.noteValidation(score, finished + 1);
     await this.saveLast();
-    if (improved) await saveModel(runPath(this.dir, 'best'), this.model, { meta: { position: { ...position }, validation: score } });
+    if (improved) await this.saveBest(score);
     this.writePlot(score?.protocol ?? 'PCK');
     return score;
+  }
+
+  /** Records a validation result; true when it is the best so far. */
+  private noteValidation(score: DatasetScore | null, epoch: number): boolean {
+    const { position } = this;
+    if (!score || !Number.isFinite(score.mean) || (position.bestMetric !== null && score.mean <= position.bestMetric)) return false;
+    position.bestMetric = score.mean;
+    position.bestEpoch = epoch;
+    return true;
+  }
+
+  private async saveBest(score: DatasetScore | null): Promise<void> {
+    await saveModel(runPath(this.dir, 'best'), this.model, { meta: { position: { ...this.position }, validation: score } });
   }
 
   private async validate(val: Dataset): Promise<DatasetScore> {

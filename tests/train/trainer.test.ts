@@ -58,6 +58,9 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
   // Stop mid-epoch (after 3 steps), then continue in a second sitting.
   const first = await train(config({ maxImages: 12 }), split);
   assert.equal(first.position.globalStep, 3);
+  // The validation at the mid-epoch stop counts for `best`.
+  assert.ok(first.lastValidation !== null && first.position.bestMetric === first.lastValidation.mean);
+  assert.ok(existsSync(runPath(split, 'best')));
   const second = await train(config(), split, true);
   assert.equal(second.position.globalStep, 4);
   const a = weightsOf(whole);
