@@ -1,4 +1,4 @@
-// onnxruntime-node peer for `hourglass bench` (bench only; onnxruntime-node is an optional dependency): batch-1
+// onnxruntime-node peer for `hourglass bench` (bench only; onnxruntime-node is not a dependency: install it by hand to compare): batch-1
 // inference latency of the network exported to ONNX by bench/torch-hourglass.py. Prints one JSON line.
 // Usage: node dist/bench/onnx-infer.js '<MeasureRequest JSON>' model.onnx <input side> <parameters>
 import { availableParallelism } from 'node:os';
@@ -27,7 +27,7 @@ async function loadOrt(): Promise<Ort> {
     const mod = (await import(specifier)) as { default?: Ort } & Ort;
     return mod.default ?? mod;
   } catch (err) {
-    throw new Error(`onnxruntime-node is not installed (an optional dependency: ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install onnxruntime-node): ${(err as Error).message.split('\n')[0]}`);
+    throw new Error(`onnxruntime-node is not installed (bench only, not a dependency: ONNXRUNTIME_NODE_INSTALL_CUDA=skip npm install --no-save onnxruntime-node): ${(err as Error).message.split('\n')[0]}`);
   }
 }
 
