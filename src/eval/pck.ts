@@ -5,6 +5,7 @@
 // ../shared/data/mpii: the authors' predictions score Head 95.94 ... Ankle 79.05, mean 88.04, as published.
 import { InvalidArgumentError } from '../errors.js';
 import type { Skeleton } from '../data/skeletons/types.js';
+import { LSP_TORSO } from '../data/skeletons/lsp.js';
 
 export interface PckInput {
   /** [N * K * 2] predicted x, y. */
@@ -115,10 +116,11 @@ export function headSizeFromBox(x1: number, y1: number, x2: number, y2: number):
 /** PCK@0.2 with the LSP torso (right shoulder to left hip of the ground truth). Samples missing either are skipped. */
 export function pckLsp(input: Omit<PckInput, 'normalizers' | 'threshold' | 'joints'>, threshold = 0.2): PckResult {
   const joints = 14;
-  const torso = jointDistances(input.truth, joints, 8, 3);
+  const [shoulder, hip] = LSP_TORSO;
+  const torso = jointDistances(input.truth, joints, shoulder, hip);
   const n = torso.length;
   for (let i = 0; i < n; i++) {
-    if (!input.labelled[i * joints + 8] || !input.labelled[i * joints + 3]) torso[i] = NaN;
+    if (!input.labelled[i * joints + shoulder] || !input.labelled[i * joints + hip]) torso[i] = NaN;
   }
   return pck({ ...input, normalizers: torso, threshold, joints });
 }

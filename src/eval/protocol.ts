@@ -2,6 +2,7 @@
 // PCK@0.2 with the annotation's torso size for FLIC, PCKh@0.5 with the head size for MPII; for other skeletons the
 // annotation's `normalize` when given, else 0.2 x half the person box (100 * scale). Scores are in image pixels.
 import type { Dataset, Sample } from '../data/sample.js';
+import { LSP_TORSO } from '../data/skeletons/lsp.js';
 import { pck, summarize, type PckSummary } from './pck.js';
 import { InvalidArgumentError } from '../errors.js';
 
@@ -14,8 +15,6 @@ export interface Protocol {
   normalizer(sample: Sample): number;
 }
 
-const LSP_TORSO = { shoulder: 8, hip: 3 };
-
 export function protocolFor(dataset: Pick<Dataset, 'skeleton'>): Protocol {
   switch (dataset.skeleton.id) {
     case 'lsp14':
@@ -24,7 +23,7 @@ export function protocolFor(dataset: Pick<Dataset, 'skeleton'>): Protocol {
         threshold: 0.2,
         inclusive: true,
         normalizer(s) {
-          const { shoulder: a, hip: b } = LSP_TORSO;
+          const [a, b] = LSP_TORSO;
           if (!s.visible[a] || !s.visible[b]) return NaN;
           return Math.hypot(s.joints[2 * a] - s.joints[2 * b], s.joints[2 * a + 1] - s.joints[2 * b + 1]);
         },

@@ -7,15 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/command.js';
+import { captureIo as capture } from './capture.js';
 import { readDataset } from '../../src/data/readers/index.js';
 import { DATA, FIXTURES } from '../data/paths.js';
-
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTty: false };
-}
 
 /** Writes the fixture's ground truth (1-based, as the original files) as predictions, moving joint 0 of record 1 by `shift` px. */
 async function writePredictions(shift: number): Promise<string> {

@@ -2,13 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/command.js';
-
-function capture(): Io & { lines: string[]; errors: string[] } {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTty: false };
-}
+import { captureIo as capture } from './capture.js';
 
 test('info --json gives parameters and GFLOPs of the paper\'s configurations', async () => {
   const cases: [string[], number, number][] = [

@@ -3,14 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import type { Io } from '../../src/cli/command.js';
+import { captureIo as capture } from './capture.js';
 import { parseSourceSpec, validationOptions } from '../../src/cli/datasets.js';
 import { FIXTURES } from '../data/paths.js';
-
-function capture(): Io & { errors: string[] } {
-  const errors: string[] = [];
-  return { errors, out: () => undefined, err: (l) => errors.push(l), isTty: false };
-}
 
 test('train refuses bad command lines with one clear line', async () => {
   const cases: [string[], RegExp][] = [
