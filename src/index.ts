@@ -6,6 +6,7 @@ export { StackedHourglass, Hourglass } from './model/network.js';
 export { HourglassModel } from './model/model.js';
 export { ParamStore, type ParamSpec } from './model/params.js';
 export { registerModelOps, type ModelOps, type BatchNormTrainResult } from './model/ops.js';
+export { exportTfjs, toLayersModel, loadTfjsExport, type TfjsExportOptions, type TfjsExportResult } from './export/tfjs.js';
 export { saveCheckpoint, readCheckpoint, saveModel, loadModel, assignWeights, type Checkpoint, type StoredTensor } from './model/checkpoint.js';
 export { HeatmapCodec, type CodecOptions, type EncodedTargets, type DecodedJoints } from './codec/heatmap.js';
 export { decodeBatch, flipHeatmaps } from './codec/tensors.js';
@@ -13,6 +14,14 @@ export * from './geometry/affine.js';
 export { pck, pckh, pckLsp, summarize, jointDistances, headSizeFromBox, type PckInput, type PckResult, type PckSummary } from './eval/pck.js';
 export { LSP14, LSP_TORSO } from './data/skeletons/lsp.js';
 export { MPII16 } from './data/skeletons/mpii.js';
+export { FLIC11 } from './data/skeletons/flic.js';
+export { COCO17 } from './data/skeletons/coco.js';
 export { flipPermutation, jointIndex, type Skeleton } from './data/skeletons/types.js';
 export { useBackend, parseBackendName, BACKEND_NAMES, type BackendName, type BackendRequest, type BackendChoice } from './backend/select.js';
 export { heatmapLoss } from './train/loss.js';
+export {
+  createEstimator, DEFAULT_MODEL_PATH, type Estimator, type EstimatorOptions, type EstimateOptions, type ImageInput, type RawImage,
+  type Box, type Keypoint, type Pose,
+} from './api/estimator.js';
+export { renderOverlay, overlaySvg } from './api/overlay.js';
+export { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';

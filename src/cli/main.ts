@@ -7,8 +7,10 @@ import { benchCommand } from './commands/bench.js';
 import { infoCommand } from './commands/info.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
+import { predictCommand } from './commands/predict.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, trainCommand, evalCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');

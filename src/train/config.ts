@@ -3,6 +3,7 @@
 import type { HourglassConfig } from '../model/config.js';
 import type { ReadDatasetOptions } from '../data/readers/index.js';
 import type { ScheduleSpec } from './schedule.js';
+import type { AugmentOptions } from '../data/augment.js';
 
 export interface TrainConfig {
   readonly model: HourglassConfig;
@@ -17,6 +18,8 @@ export interface TrainConfig {
   readonly sigma: number;
   readonly seed: number;
   readonly augment: boolean;
+  /** Overrides of the paper's augmentation (DEFAULT_AUGMENTATION) when `augment` is on; absent = none. */
+  readonly augmentation?: Partial<AugmentOptions>;
   /** Flip test during validation. */
   readonly flipTest: boolean;
   /** Data worker threads. */

@@ -9,7 +9,7 @@ import { HourglassModel } from '../model/model.js';
 import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
 import { readDataset } from '../data/readers/index.js';
 import type { Dataset } from '../data/sample.js';
-import { flipPermutation } from '../data/skeletons/types.js';
+import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { createTrainSource, type PipelineOptions, type TrainSource } from '../data/batches.js';
 import { predictDataset } from '../eval/evaluate.js';
 import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
@@ -22,6 +22,10 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { TrainConfig } from './config.js';
 
 /** Where a run stands; stored in each checkpoint's metadata. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 export interface RunPosition {
   epoch: number;
   stepInEpoch: number;
@@ -61,6 +65,8 @@ export interface TrainResult {
 
 export class Trainer {
   private stopReason: string | null = null;
+  /** The training data's skeleton, stored in every checkpoint so that predict/estimators can name the joints. */
+  private skeleton: Skeleton | null = null;
   private readonly log: RunLog;
 
   private constructor(
@@ -122,6 +128,7 @@ export class Trainer {
     const train = await Promise.all(config.train.map((o) => readDataset(o)));
     const val = config.val ? await readDataset(config.val) : null;
     const skeleton = train[0].skeleton;
+    this.skeleton = skeleton;
     for (const d of [...train, ...(val ? [val] : [])]) {
       if (d.skeleton.joints.length !== config.model.joints) {
         throw new InvalidArgumentError(`dataset ${d.name} has ${d.skeleton.joints.length} joints, the network ${config.model.joints}`);
@@ -134,7 +141,7 @@ export class Trainer {
     };
     const source = createTrainSource({
       ...pipeline, datasets: train, batchSize: config.batchSize, seed: config.seed,
-      startEpoch: this.position.epoch, startStep: this.position.stepInEpoch, augmentation: config.augment ? {} : null,
+      startEpoch: this.position.epoch, startStep: this.position.stepInEpoch, augmentation: config.augment ? (config.augmentation ?? {}) : null,
     });
     const say = (line: string) => this.reporter.message?.(line);
     say(`training on ${train.map((d) => `${d.name} (${d.samples.length})`).join(' + ')}; ${source.stepsPerEpoch} steps of ${config.batchSize} per epoch` +
@@ -164,6 +171,10 @@ export class Trainer {
     }
   }
 
+  private skeletonMeta(): { skeleton?: Skeleton } {
+    return this.skeleton ? { skeleton: this.skeleton } : {};
+  }
+
   dispose(): void {
     this.optimizer.dispose();
     this.model.dispose();
@@ -187,6 +198,9 @@ export class Trainer {
     let intervalStart = performance.now();
     let lastSave = Date.now();
     while (position.stepInEpoch < source.stepsPerEpoch) {
+      // Give the event loop a turn each step: otherwise signals (Ctrl-C, SIGTERM) and timers wait for minutes, as
+      // Node handles up to 1000 worker replies per turn and each reply can run the next training step.
+      await yieldToEventLoop();
       if (this.stopReason || this.reachedMaxImages()) return false;
       const started = performance.now();
       const batch = await source.next();
@@ -264,7 +278,7 @@ export class Trainer {
   }
 
   private async saveBest(score: DatasetScore | null): Promise<void> {
-    await saveModel(runPath(this.dir, 'best'), this.model, { meta: { position: { ...this.position }, validation: score } });
+    await saveModel(runPath(this.dir, 'best'), this.model, { meta: { position: { ...this.position }, validation: score, ...this.skeletonMeta() } });
   }
 
   private async validate(val: Dataset): Promise<DatasetScore> {
@@ -283,7 +297,7 @@ export class Trainer {
   }
 
   private async saveLast(): Promise<void> {
-    await saveModel(runPath(this.dir, 'last'), this.model, { state: this.optimizer.state(), meta: { position: { ...this.position } } });
+    await saveModel(runPath(this.dir, 'last'), this.model, { state: this.optimizer.state(), meta: { position: { ...this.position }, ...this.skeletonMeta() } });
     this.log.append({ type: 'checkpoint', globalStep: this.position.globalStep, epoch: this.position.epoch, step: this.position.stepInEpoch });
   }
 

@@ -14,6 +14,7 @@ import { readDataset } from '../../data/readers/index.js';
 import type { ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
+import { augmentOptions, type AugmentOptions } from '../../data/augment.js';
 import { availableParallelism } from 'node:os';
 
 const FLAGS = {
@@ -38,6 +39,7 @@ const FLAGS = {
   sigma: { type: 'number', min: 0, help: `target Gaussian sigma in heatmap pixels (default ${TRAIN_DEFAULTS.sigma})` },
   seed: { type: 'int', min: 0, help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
   'no-augment': { type: 'boolean', help: 'turn augmentation off' },
+  augment: { type: 'string', help: 'change the paper augmentation: key=value,... (scaleSigma, scaleClamp, rotationSigma, rotationClamp, rotationProbability, flipProbability, colourMin, colourMax)' },
   'no-flip-test': { type: 'boolean', help: 'validate without the flip test' },
   workers: { type: 'int', min: 1, help: 'data worker threads (default cores - 1, at least 1)' },
   'log-every': { type: 'int', min: 1, help: `log a line every N steps (default ${TRAIN_DEFAULTS.logEvery})` },
@@ -67,6 +69,20 @@ function schedule(flags: Flags): ScheduleSpec {
   return { kind: 'steps', base, dropEpochs: drops, factor };
 }
 
+/** `--augment scaleClamp=0.32,colourMin=0.8`: overrides of DEFAULT_AUGMENTATION, validated by augmentOptions. */
+export function parseAugmentation(spec: string, off: boolean): Partial<AugmentOptions> {
+  if (off) throw new InvalidArgumentError('give either --augment or --no-augment, not both');
+  const out: Record<string, number> = {};
+  for (const part of spec.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const m = /^([A-Za-z]+)=(.+)$/.exec(part);
+    const value = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(value)) throw new InvalidArgumentError(`--augment: '${part}' is not key=number`);
+    out[m[1]] = value;
+  }
+  augmentOptions(out as Partial<AugmentOptions>); // unknown keys and bad values fail here, before any work
+  return out as Partial<AugmentOptions>;
+}
+
 async function newConfig(flags: Flags, backend: string): Promise<{ config: TrainConfig; out: string }> {
   if (!flags.dataset || !flags.root) throw new InvalidArgumentError('train needs --dataset and --root (or --resume DIR)');
   const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
@@ -83,6 +99,7 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
     sigma: flags.sigma ?? TRAIN_DEFAULTS.sigma,
     seed: flags.seed ?? TRAIN_DEFAULTS.seed,
     augment: !flags['no-augment'],
+    ...(flags.augment !== undefined ? { augmentation: parseAugmentation(flags.augment, Boolean(flags['no-augment'])) } : {}),
     flipTest: !flags['no-flip-test'],
     workers: flags.workers ?? Math.max(1, availableParallelism() - 1),
     logEvery: flags['log-every'] ?? TRAIN_DEFAULTS.logEvery,

@@ -1,0 +1,300 @@
+// Export to a TensorFlow.js LayersModel (`model.json` + `weights.bin`) that the browser and tfjs-node load with
+// `tf.loadLayersModel`: the same network as src/model/network.ts, built from standard Keras layers only (InputLayer,
+// ZeroPadding2D, Conv2D, BatchNormalization, Activation, MaxPooling2D, UpSampling2D, Add), so that no custom layer
+// has to be registered to load it. Its single output is the last stack's heatmaps.
+//
+// Batch norms are FOLDED, exactly as HourglassModel.predict folds them (src/model/fold.ts, same foldPairs and the
+// same arithmetic): every conv -> BN -> ReLU becomes one Conv2D with the folded kernel and bias and a ReLU
+// activation, which tfjs-layers runs as one fused conv2d (bias and ReLU as post-ops) on every backend. That removes
+// two of the three batch norms of every residual (and the stem's and heads'), each a separate pass over the
+// activations, and the output equals predict()'s (same folded weights, same fused ops), not just the unfolded forward.
+// BN1 of each pre-activation residual cannot be folded (it normalises the block's input, which the skip path also
+// reads unnormalised), so it stays a real BatchNormalization layer with the trained running statistics and
+// epsilon (exact, and what any Keras reader understands) followed by an Activation('relu').
+//
+// TensorFlow.js enters the project through src/tf.ts, which exports tfjs-core only; the layers API lives in the
+// umbrella package '@tensorflow/tfjs' that src/tf.ts already loads (one shared tfjs-core, so one engine and one
+// backend), and is imported here, after src/tf.ts, for its layers/model/loader functions.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import '../tf.js';
+import * as tfjs from '@tensorflow/tfjs';
+import { FileFormatError, InvalidArgumentError } from '../errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import type { HourglassConfig } from '../model/config.js';
+import { heatmapSize } from '../model/config.js';
+import { FoldedParams } from '../model/fold.js';
+import { BN_EPSILON, type BatchNorm, type Conv, type Residual, ResidualSeq } from '../model/layers.js';
+import type { HourglassModel } from '../model/model.js';
+import type { Hourglass } from '../model/network.js';
+import type { ParamStore } from '../model/params.js';
+import { BUILTIN_SKELETONS } from '../data/skeletons/index.js';
+
+/** File names an export writes into its folder (nothing else there is touched). */
+export const TFJS_FILES = { model: 'model.json', weights: 'weights.bin', info: 'hourglass.json' } as const;
+
+/** Name of the model's input layer and of the model itself in model.json. */
+const INPUT_NAME = 'image';
+const MODEL_NAME = 'hourglass';
+
+type Symbolic = tfjs.SymbolicTensor;
+
+/** Skeleton details written beside the model when the checkpoint carries them. */
+export interface ExportedSkeleton {
+  readonly id?: string;
+  readonly joints: readonly string[];
+  readonly flipPairs?: readonly (readonly [number, number])[];
+  readonly edges?: readonly (readonly [number, number])[];
+}
+
+export interface TfjsExportOptions {
+  /** The checkpoint's metadata; `meta.skeleton` (a built-in id or a skeleton object) names the heatmap channels. */
+  readonly meta?: Readonly<Record<string, unknown>>;
+}
+
+export interface TfjsExportResult {
+  /** The folder written to (absolute). */
+  readonly dir: string;
+  /** The files written, absolute paths: model.json, weights.bin, hourglass.json. */
+  readonly files: string[];
+  /** Bytes written, all files together. */
+  readonly bytes: number;
+}
+
+function apply(layer: tfjs.layers.Layer, x: Symbolic | Symbolic[]): Symbolic {
+  return layer.apply(x) as Symbolic;
+}
+
+/** Creates the layers and sets their weights while the graph is wired; the caller owns the model it builds. */
+class LayersBuilder {
+  constructor(private readonly params: ParamStore, private readonly folded: FoldedParams) {}
+
+  /** Conv.apply: same padding rule ('valid' for 1x1, 'same' at stride 1, explicit symmetric (k-1)/2 otherwise). */
+  conv(c: Conv, x: Symbolic): Symbolic {
+    const folded = this.folded.conv(c.name);
+    let input = x;
+    let padding: 'valid' | 'same' = c.kernel === 1 ? 'valid' : 'same';
+    if (c.kernel !== 1 && c.stride !== 1) {
+      // TF's 'same' pads asymmetrically at stride 2 (2 before, 3 after for 7x7); PyTorch and network.ts pad 3 both sides.
+      input = apply(tfjs.layers.zeroPadding2d({ padding: (c.kernel - 1) / 2, name: `${c.name}.pad` }), x);
+      padding = 'valid';
+    }
+    const layer = tfjs.layers.conv2d({
+      name: c.name,
+      filters: c.outChannels,
+      kernelSize: c.kernel,
+      strides: c.stride,
+      padding,
+      useBias: true,
+      activation: folded ? 'relu' : 'linear',
+      kernelInitializer: 'zeros',
+      biasInitializer: 'zeros',
+    });
+    const y = apply(layer, input);
+    layer.setWeights(folded
+      ? [folded.filter, folded.bias]
+      : [this.params.get(`${c.name}.weight`), this.params.get(`${c.name}.bias`)]);
+    return y;
+  }
+
+  /** BatchNorm.apply in inference: nothing when folded into the conv before it, else BN (+ ReLU) layers. */
+  batchNorm(b: BatchNorm, x: Symbolic, relu: boolean): Symbolic {
+    if (this.folded.absorbs(b.name)) {
+      if (!relu) throw new Error(`batch norm ${b.name} was folded with its ReLU but is applied without one`);
+      return x;
+    }
+    const layer = tfjs.layers.batchNormalization({ name: b.name, axis: -1, epsilon: BN_EPSILON, center: true, scale: true });
+    let y = apply(layer, x);
+    const p = (suffix: string) => this.params.get(`${b.name}.${suffix}`);
+    // tfjs-layers' weight order: gamma, beta, moving mean, moving variance.
+    layer.setWeights([p('gamma'), p('beta'), p('runningMean'), p('runningVar')]);
+    if (relu) y = apply(tfjs.layers.activation({ activation: 'relu', name: `${b.name}.relu` }), y);
+    return y;
+  }
+
+  /** Residual.apply: BN-ReLU-conv1, BN-ReLU-conv2, BN-ReLU-conv3, plus the identity or conv1x1 skip. */
+  residual(r: Residual, x: Symbolic): Symbolic {
+    let h = this.conv(r.conv1, this.batchNorm(r.bn1, x, true));
+    h = this.conv(r.conv2, this.batchNorm(r.bn2, h, true));
+    h = this.conv(r.conv3, this.batchNorm(r.bn3, h, true));
+    const skip = r.skip ? this.conv(r.skip, x) : x;
+    return apply(tfjs.layers.add({ name: `${r.name}.add` }), [h, skip]);
+  }
+
+  sequence(s: ResidualSeq, x: Symbolic): Symbolic {
+    return s.blocks.reduce((h, b) => this.residual(b, h), x);
+  }
+
+  /** Hourglass.apply: up branch + nearest-upsampled (pool -> low1 -> inner -> low3) branch. */
+  hourglass(h: Hourglass, x: Symbolic, name: string): Symbolic {
+    const up = this.sequence(h.up, x);
+    const pooled = apply(tfjs.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `${name}.pool` }), x);
+    let low = this.sequence(h.low1, pooled);
+    low = h.inner instanceof ResidualSeq ? this.sequence(h.inner, low) : this.hourglass(h.inner, low, `${name}.inner`);
+    low = this.sequence(h.low3, low);
+    // resizeNearestNeighbor to twice the side (network.ts) == UpSampling2D(2, nearest): both take source pixel floor(i / 2).
+    const upsampled = apply(tfjs.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}.upsample` }), low);
+    return apply(tfjs.layers.add({ name: `${name}.add` }), [up, upsampled]);
+  }
+}
+
+/**
+ * The model as an in-memory tf.LayersModel: input `image` [N, S, S, 3] RGB in [0, 1] (NHWC), output the last
+ * stack's heatmaps [N, S/4, S/4, K]; batch norms folded as predict() folds them. The caller disposes it.
+ */
+export function toLayersModel(model: HourglassModel): tfjs.LayersModel {
+  const { network, params, config } = model;
+  const folded = FoldedParams.fold(network, params);
+  try {
+    const b = new LayersBuilder(params, folded);
+    const image = tfjs.input({ shape: [config.inputSize, config.inputSize, 3], name: INPUT_NAME, dtype: 'float32' });
+    // Stem: conv7x7/2 + BN + ReLU (folded), res1, maxpool, res2, res3.
+    const stem = network.stem;
+    let x = b.residual(stem.res1, b.batchNorm(stem.bn, b.conv(stem.conv, image), true));
+    x = apply(tfjs.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'stem.pool' }), x);
+    x = b.residual(stem.res3, b.residual(stem.res2, x));
+    let heatmaps: Symbolic | null = null;
+    for (let i = 0; i < config.stacks; i++) {
+      const head = network.heads[i];
+      const hg = b.hourglass(network.hourglasses[i], x, `stack${i}.hg`);
+      const features = b.batchNorm(head.bn, b.conv(head.conv, b.sequence(head.residual, hg)), true);
+      heatmaps = b.conv(head.out, features);
+      if (i < config.stacks - 1) {
+        const merged = [x, b.conv(network.mergeFeatures[i], features), b.conv(network.mergeHeatmaps[i], heatmaps)];
+        x = apply(tfjs.layers.add({ name: `stack${i}.merge` }), merged);
+      }
+    }
+    return tfjs.model({ inputs: image, outputs: heatmaps as Symbolic, name: MODEL_NAME });
+  } finally {
+    folded.dispose();
+  }
+}
+
+/** Reads `meta.skeleton` leniently: a built-in skeleton's id, or an object with joint names; null otherwise. */
+export function exportedSkeleton(meta: Readonly<Record<string, unknown>> | undefined, joints: number): ExportedSkeleton | null {
+  const value = meta?.['skeleton'];
+  let found: ExportedSkeleton | null = null;
+  if (typeof value === 'string') {
+    const builtin = BUILTIN_SKELETONS.find((s) => s.id === value);
+    found = builtin ? { id: builtin.id, joints: builtin.joints, flipPairs: builtin.flipPairs, edges: builtin.edges } : null;
+  } else if (typeof value === 'object' && value !== null) {
+    const s = value as Record<string, unknown>;
+    const names = s['joints'];
+    if (Array.isArray(names) && names.length > 0 && names.every((j) => typeof j === 'string')) {
+      const k = names.length;
+      const pairs = (v: unknown) => (Array.isArray(v) && v.every((p) => Array.isArray(p) && p.length === 2 &&
+        p.every((i) => Number.isInteger(i) && i >= 0 && i < k)) ? (v as [number, number][]) : undefined);
+      const flipPairs = pairs(s['flipPairs']);
+      const edges = pairs(s['edges']);
+      found = {
+        ...(typeof s['id'] === 'string' ? { id: s['id'] } : {}),
+        joints: names as string[],
+        ...(flipPairs ? { flipPairs } : {}),
+        ...(edges ? { edges } : {}),
+      };
+    }
+  }
+  // Names that do not match the heatmap channels would mislabel them: leave them out.
+  return found && found.joints.length === joints ? found : null;
+}
+
+/** What hourglass.json holds: the config, the joints, and the input/output conventions. */
+export function exportInfo(config: HourglassConfig, skeleton: ExportedSkeleton | null): Record<string, unknown> {
+  const s = config.inputSize;
+  const hm = heatmapSize(config);
+  return {
+    format: 'hourglass-tfjs',
+    version: 1,
+    config: { ...config },
+    ...(skeleton ? { skeleton } : {}),
+    input: {
+      name: INPUT_NAME,
+      shape: [null, s, s, 3],
+      layout: 'NHWC',
+      description: 'RGB image crop around the person, float32 in [0, 1] (pixel / 255), no mean subtraction',
+    },
+    output: {
+      shape: [null, hm, hm, config.joints],
+      layout: 'NHWC',
+      description: `heatmaps of the last of ${config.stacks} stack(s), channel k = joint k; a joint is at its channel's ` +
+        `peak, in heatmap pixels (x ${s / hm} for input pixels), the peak value its confidence`,
+    },
+    batchNorm: 'folded into the convolutions where a conv is followed by BN + ReLU; the residuals\' first BN kept as BatchNormalization layers',
+    files: { model: TFJS_FILES.model, weights: [TFJS_FILES.weights] },
+  };
+}
+
+/**
+ * Writes the model as a TF.js LayersModel into `dir` (created if needed): model.json, weights.bin and
+ * hourglass.json (config, joint names, conventions). Each file is written atomically; model.json last, so a
+ * model.json always refers to complete weights. Other files in `dir` are left alone.
+ */
+export async function exportTfjs(model: HourglassModel, dir: string, options: TfjsExportOptions = {}): Promise<TfjsExportResult> {
+  const out = resolve(dir);
+  if (existsSync(out) && !statSync(out).isDirectory()) {
+    throw new InvalidArgumentError(`export folder ${out} exists and is not a folder`);
+  }
+  const skeleton = exportedSkeleton(options.meta, model.config.joints);
+  const info = exportInfo(model.config, skeleton);
+  const layers = toLayersModel(model);
+  let artifacts: tfjs.io.ModelArtifacts | null = null;
+  try {
+    // Goes along with loadLayersModel's own reading: whatever the layers API serialises (topology, weight specs).
+    layers.setUserDefinedMetadata({ hourglass: info as object });
+    await layers.save(tfjs.io.withSaveHandler(async (a) => {
+      artifacts = a;
+      return { modelArtifactsInfo: tfjs.io.getModelArtifactsInfoForJSON(a) };
+    }));
+  } finally {
+    layers.dispose();
+  }
+  const saved = artifacts as tfjs.io.ModelArtifacts | null;
+  if (!saved || !saved.weightSpecs || saved.weightData === undefined) throw new Error('tfjs save handler received no weights');
+  const weights = new Uint8Array(new tfjs.io.CompositeArrayBuffer(saved.weightData).slice());
+  const modelJson: tfjs.io.ModelJSON = {
+    format: saved.format,
+    generatedBy: saved.generatedBy,
+    convertedBy: 'hourglass export --format tfjs',
+    modelTopology: saved.modelTopology as object,
+    weightsManifest: [{ paths: [TFJS_FILES.weights], weights: saved.weightSpecs }],
+    ...(saved.userDefinedMetadata ? { userDefinedMetadata: saved.userDefinedMetadata } : {}),
+  };
+  const files: [string, Uint8Array | string][] = [
+    [TFJS_FILES.weights, weights],
+    [TFJS_FILES.info, `${JSON.stringify(info, null, 2)}\n`],
+    [TFJS_FILES.model, JSON.stringify(modelJson)],
+  ];
+  let bytes = 0;
+  for (const [name, content] of files) {
+    writeFileAtomic(join(out, name), content);
+    bytes += typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
+  }
+  return { dir: out, files: files.map(([name]) => join(out, name)), bytes };
+}
+
+/**
+ * Loads an exported folder in Node without tfjs-node (which alone has a file:// loader): reads model.json and
+ * its weight files and hands them to tf.loadLayersModel. In a browser use tf.loadLayersModel(url) directly.
+ */
+export async function loadTfjsExport(dir: string): Promise<tfjs.LayersModel> {
+  const path = join(dir, TFJS_FILES.model);
+  if (!existsSync(path)) throw new FileFormatError(path, 'model.json not found');
+  let json: tfjs.io.ModelJSON;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as tfjs.io.ModelJSON;
+  } catch (err) {
+    throw new FileFormatError(path, `not valid JSON (${(err as Error).message})`);
+  }
+  if (!Array.isArray(json.weightsManifest)) throw new FileFormatError(path, 'no weightsManifest');
+  const artifacts = await tfjs.io.getModelArtifactsForJSON(json, async (manifest) => {
+    const specs = manifest.flatMap((group) => group.weights);
+    const buffers = manifest.flatMap((group) => group.paths).map((p) => {
+      const file = join(dir, p);
+      if (!existsSync(file)) throw new FileFormatError(file, 'weight file named in model.json not found');
+      const buf = readFileSync(file);
+      return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
+    });
+    return [specs, tfjs.io.CompositeArrayBuffer.join(buffers)];
+  });
+  return tfjs.loadLayersModel(tfjs.io.fromMemory(artifacts));
+}

@@ -1,0 +1,89 @@
+// `hourglass export` through the CLI entry point: files written, JSON output, and exit code 2 with a clear line
+// (and nothing written) for a bad format, a missing --model, and a missing or corrupt checkpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { captureIo as capture } from './capture.js';
+import { HourglassModel } from '../../src/model/model.js';
+import { saveModel } from '../../src/model/checkpoint.js';
+import { useCpu } from '../helpers.js';
+
+async function tinyCheckpoint(meta?: Record<string, unknown>): Promise<{ dir: string; file: string }> {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-export-cli-'));
+  const file = join(dir, 'tiny.ckpt');
+  const model = HourglassModel.create({ stacks: 2, features: 8, joints: 14, inputSize: 64, depth: 2 }, 1);
+  await saveModel(file, model, meta ? { meta } : {});
+  model.dispose();
+  return { dir, file };
+}
+
+test('export --format tfjs writes model.json, weights.bin and hourglass.json and says where', async () => {
+  const { dir, file } = await tinyCheckpoint({ skeleton: 'lsp14' });
+  const out = join(dir, 'web');
+  const io = capture();
+  assert.equal(await main(['export', '--model', file, '--format', 'tfjs', '--out', out], io), 0, io.errors.join('\n'));
+  assert.deepEqual(readdirSync(out).sort(), ['hourglass.json', 'model.json', 'weights.bin']);
+  const text = io.lines.join('\n');
+  assert.match(text, /2 stack\(s\), 8 features, 14 joints, input 64x64/);
+  assert.match(text, /model\.json/);
+  assert.match(text, /\[N, 16, 16, 14\]/);
+  const info = JSON.parse(readFileSync(join(out, 'hourglass.json'), 'utf8')) as { skeleton?: { id: string; joints: string[] } };
+  assert.equal(info.skeleton?.id, 'lsp14');
+  assert.equal(info.skeleton?.joints.length, 14);
+});
+
+test('export --json prints { files, bytes, dir }; --out defaults to <checkpoint name>-tfjs in the current folder', async () => {
+  const { dir, file } = await tinyCheckpoint();
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    const io = capture();
+    assert.equal(await main(['export', '--model', file, '--format', 'tfjs', '--json'], io), 0, io.errors.join('\n'));
+    assert.equal(io.lines.length, 1);
+    const r = JSON.parse(io.lines[0]) as { files: string[]; bytes: number; dir: string };
+    assert.equal(r.dir, join(process.cwd(), 'tiny-tfjs'));
+    assert.deepEqual(r.files.map((f) => f.slice(r.dir.length + 1)).sort(), ['hourglass.json', 'model.json', 'weights.bin']);
+    assert.equal(r.bytes, r.files.reduce((n, f) => n + readFileSync(f).byteLength, 0));
+    const info = JSON.parse(readFileSync(join(r.dir, 'hourglass.json'), 'utf8')) as Record<string, unknown>;
+    assert.ok(!('skeleton' in info), 'no skeleton in the checkpoint: none written');
+  } finally {
+    process.chdir(cwd);
+  }
+});
+
+test('export refuses bad input with exit code 2, one line naming the problem, and writes nothing', async () => {
+  const { dir, file } = await tinyCheckpoint();
+  const corrupt = join(dir, 'corrupt.ckpt');
+  writeFileSync(corrupt, 'this is not a checkpoint');
+  const truncated = join(dir, 'truncated.ckpt');
+  writeFileSync(truncated, readFileSync(file).subarray(0, 2000));
+  const out = join(dir, 'out');
+  const cases: [string[], RegExp][] = [
+    [['--model', file, '--format', 'onnx'], /unknown export format 'onnx' \(formats: tfjs\)/],
+    [['--model', file], /export needs --format \(one of: tfjs\)/],
+    [['--format', 'tfjs'], /export needs --model/],
+    [['--model', join(dir, 'absent.ckpt'), '--format', 'tfjs'], /absent\.ckpt: checkpoint file not found/],
+    [['--model', corrupt, '--format', 'tfjs'], /corrupt\.ckpt: not an hourglass checkpoint/],
+    [['--model', truncated, '--format', 'tfjs'], /truncated\.ckpt: .*truncated/],
+    [['--model', file, '--format', 'tfjs', 'extra'], /export takes no arguments/],
+  ];
+  for (const [args, message] of cases) {
+    const io = capture();
+    assert.equal(await main(['export', ...args, '--out', out], io), 2, args.join(' '));
+    assert.equal(io.errors.length, 1, args.join(' '));
+    assert.match(io.errors[0], message);
+    assert.ok(!existsSync(out), `${args.join(' ')}: nothing written`);
+  }
+  assert.deepEqual(readdirSync(dir).sort(), ['corrupt.ckpt', 'tiny.ckpt', 'truncated.ckpt']);
+});
+
+test('export --help lists its options', async () => {
+  const io = capture();
+  assert.equal(await main(['export', '--help'], io), 0);
+  assert.match(io.lines.join('\n'), /--format/);
+  assert.match(io.lines.join('\n'), /--out/);
+});
