@@ -1,5 +1,6 @@
 // Entry point of the hourglass native addon: module registration, the oneDNN engine and stream, the
-// shared scratchpad, and argument helpers. Kernels live in conv.cc, batchnorm.cc, elementwise.cc, pool.cc, reduce.cc, optim.cc.
+// shared scratchpad, and argument helpers. Kernels live in conv.cc, batchnorm.cc, elementwise.cc, pool.cc, reduce.cc, optim.cc,
+// loss.cc.
 #include <malloc.h>
 #include <omp.h>
 
@@ -164,6 +165,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerPool(env, exports);
   registerReduce(env, exports);
   registerOptim(env, exports);
+  registerLoss(env, exports);
   return exports;
 }
 

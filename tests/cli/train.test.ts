@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { parseSourceSpec, validationOptions } from '../../src/cli/datasets.js';
+import { parseAugmentation } from '../../src/cli/commands/train.js';
 import { FIXTURES } from '../data/paths.js';
 
 test('train refuses bad command lines with one clear line', async () => {
@@ -16,6 +17,10 @@ test('train refuses bad command lines with one clear line', async () => {
     [['train', '--resume', '/nonexistent/run', '--backend', 'cpu'], /\/nonexistent\/run\/config\.json: run config not found/],
     [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--lr-drop', '3', '--plateau', '2', '--backend', 'cpu'], /either --lr-drop or --plateau/],
     [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--images', '1-99', '--backend', 'cpu'], /99/],
+    [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--augment', 'spin=3', '--backend', 'cpu'], /unknown augmentation option 'spin'/],
+    [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--augment', 'scaleClamp', '--backend', 'cpu'], /--augment: 'scaleClamp' is not key=number/],
+    [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--augment', 'flipProbability=2', '--backend', 'cpu'], /flipProbability must be in \[0, 1\], got 2/],
+    [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--augment', 'colourMin=0.9', '--no-augment', '--backend', 'cpu'], /either --augment or --no-augment/],
   ];
   for (const [argv, message] of cases) {
     const io = capture();
@@ -23,6 +28,11 @@ test('train refuses bad command lines with one clear line', async () => {
     const last = io.errors[io.errors.length - 1] ?? '';
     assert.match(last, message, argv.join(' '));
   }
+});
+
+test('--augment overrides are parsed into augmentation options', () => {
+  assert.deepEqual(parseAugmentation('scaleClamp=0.32, colourMin=0.8,colourMax=1.2', false), { scaleClamp: 0.32, colourMin: 0.8, colourMax: 1.2 });
+  assert.deepEqual(parseAugmentation('', false), {});
 });
 
 test('extra sources and validation splits', () => {

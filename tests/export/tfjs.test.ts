@@ -13,32 +13,7 @@ import type { HourglassConfig } from '../../src/model/config.js';
 import { exportTfjs, exportedSkeleton, loadTfjsExport, toLayersModel } from '../../src/export/tfjs.js';
 import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { useCpu } from '../helpers.js';
-
-/** max |a - b| / max |b|. */
-function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'output sizes');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
-
-/** Non-trivial running statistics and affine parameters for every batch norm (fresh ones are the identity). */
-function randomiseBatchNorms(model: HourglassModel, seed: number): void {
-  tf.tidy(() => {
-    for (const spec of model.params.specs) {
-      const shape = [...spec.shape];
-      const s = seed++;
-      if (spec.name.endsWith('.runningMean')) model.params.update(spec.name, tf.randomUniform(shape, -0.5, 0.5, 'float32', s));
-      if (spec.name.endsWith('.runningVar')) model.params.update(spec.name, tf.randomUniform(shape, 0.2, 2, 'float32', s));
-      if (spec.name.endsWith('.gamma')) model.params.update(spec.name, tf.randomUniform(shape, 0.5, 1.5, 'float32', s));
-      if (spec.name.endsWith('.beta')) model.params.update(spec.name, tf.randomUniform(shape, -0.3, 0.3, 'float32', s));
-    }
-  });
-}
+import { randomiseBatchNorms, relativeError } from '../model/random-bn.js';
 
 function tinyModel(config: Partial<HourglassConfig>, seed: number): HourglassModel {
   const model = HourglassModel.create(config, seed);

@@ -7,33 +7,9 @@ import type { Tensor4D } from '../../src/tf.js';
 import { HourglassModel } from '../../src/model/model.js';
 import { foldBatchNorm, foldPairs } from '../../src/model/fold.js';
 import { useCpu } from '../helpers.js';
+import { randomiseBatchNorms, relativeError } from './random-bn.js';
 
 const CONFIG = { stacks: 2, features: 16, joints: 5, inputSize: 64, depth: 3 };
-
-/** max |a - b| / max |b|. */
-function relativeError(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  b.forEach((v, i) => {
-    diff = Math.max(diff, Math.abs(a[i] - v));
-    scale = Math.max(scale, Math.abs(v));
-  });
-  return diff / scale;
-}
-
-/** Gives every batch norm non-trivial running statistics and affine parameters (fresh ones are the identity). */
-function randomiseBatchNorms(model: HourglassModel, seed: number): void {
-  tf.tidy(() => {
-    for (const spec of model.params.specs) {
-      const shape = [...spec.shape];
-      const s = seed++;
-      if (spec.name.endsWith('.runningMean')) model.params.update(spec.name, tf.randomUniform(shape, -0.5, 0.5, 'float32', s));
-      if (spec.name.endsWith('.runningVar')) model.params.update(spec.name, tf.randomUniform(shape, 0.2, 2, 'float32', s));
-      if (spec.name.endsWith('.gamma')) model.params.update(spec.name, tf.randomUniform(shape, 0.5, 1.5, 'float32', s));
-      if (spec.name.endsWith('.beta')) model.params.update(spec.name, tf.randomUniform(shape, -0.3, 0.3, 'float32', s));
-    }
-  });
-}
 
 function unfolded(model: HourglassModel, x: Tensor4D): Float32Array {
   return tf.tidy(() => model.forward(x, { training: false }).at(-1)!.dataSync() as Float32Array);

@@ -13,6 +13,7 @@ import {
 import { batchNormReluKernels, nativeBatchNormReluTrain, registerBatchNormReluGradient } from './kernels/batchnorm-relu.js';
 import { convKernels, nativeConv2d, registerConvGradient } from './kernels/conv.js';
 import { nativeRmspropUpdate, optimKernels } from './kernels/optim.js';
+import { lossKernels, nativeHeatmapLoss, registerHeatmapLossGradient } from './kernels/loss.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -24,6 +25,7 @@ export { nativeBatchNormReluTrain } from './kernels/batchnorm-relu.js';
 export { nativeRmspropUpdate } from './kernels/optim.js';
 export { nativeConv2d } from './kernels/conv.js';
 export { nativeBatchNormInfer } from './kernels/batchnorm.js';
+export { nativeHeatmapLoss } from './kernels/loss.js';
 
 type DataId = ReturnType<MathBackendCPU['write']>;
 
@@ -68,6 +70,7 @@ function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
     ...reduceKernels(addon),
     ...batchNormReluKernels(addon),
     ...optimKernels(addon),
+    ...lossKernels(addon),
   ];
 }
 
@@ -81,6 +84,7 @@ function register(addon: NativeAddon): void {
   registerBatchNormGradient();
   registerBatchNormReluGradient();
   registerConvGradient();
+  registerHeatmapLossGradient();
   registerModelOps(NATIVE_BACKEND, {
     batchNormTrain: nativeBatchNormTrain,
     batchNormReluTrain: nativeBatchNormReluTrain,
@@ -88,6 +92,7 @@ function register(addon: NativeAddon): void {
     conv2d: nativeConv2d,
     batchNormInfer: nativeBatchNormInfer,
     updateRunningStats: nativeUpdateRunningStats,
+    heatmapLoss: nativeHeatmapLoss,
   });
 }
 

@@ -1,0 +1,76 @@
+// The bundled model (models/lsp14.ckpt) through the public API: it loads with its skeleton, and on the committed
+// LSPET fixture images (given their joints' box, as evaluation crops them) it finds the joints about as well as its
+// model card says; and on the sample images (validation images it never trained on, annotations in samples/).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { createEstimator, DEFAULT_MODEL_PATH } from '../../src/api/estimator.js';
+import { readDataset } from '../../src/data/readers/index.js';
+import { LSP14, LSP_TORSO } from '../../src/data/skeletons/lsp.js';
+import { SAMPLES_DIR, sampleImages } from '../../src/cli/commands/predict.js';
+import { FIXTURES } from '../data/paths.js';
+
+/** PCK@0.2 the bundled model must reach on the 12 fixture images and on the 4 samples (measured: see README model card). */
+const MIN_FIXTURE_PCK = 40;
+const MIN_SAMPLE_PCK = 40;
+
+test('the bundled LSP-14 model loads with its skeleton and finds the joints of the fixture images', async () => {
+  const estimator = await createEstimator();
+  try {
+    assert.equal(estimator.skeleton.id, LSP14.id);
+    assert.deepEqual(estimator.skeleton.joints, LSP14.joints);
+    assert.ok(DEFAULT_MODEL_PATH.endsWith(join('models', 'lsp14.ckpt')));
+    const ds = await readDataset({ format: 'lspet', root: join(FIXTURES, 'lspet') });
+    let hits = 0;
+    let counted = 0;
+    for (const s of ds.samples) {
+      const [a, b] = LSP_TORSO;
+      if (!s.visible[a] || !s.visible[b]) continue;
+      const torso = Math.hypot(s.joints[2 * a] - s.joints[2 * b], s.joints[2 * a + 1] - s.joints[2 * b + 1]);
+      // The joints' box: the estimator adds the same 1.25 margin the training crops had.
+      const xs = [...s.visible.keys()].filter((k) => s.visible[k]).map((k) => s.joints[2 * k]);
+      const ys = [...s.visible.keys()].filter((k) => s.visible[k]).map((k) => s.joints[2 * k + 1]);
+      const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + 1, height: Math.max(...ys) - Math.min(...ys) + 1 };
+      const pose = await estimator.estimatePose(s.imagePath, { box });
+      pose.keypoints.forEach((p, k) => {
+        if (!s.visible[k]) return;
+        counted++;
+        if (Math.hypot(p.x - s.joints[2 * k], p.y - s.joints[2 * k + 1]) <= 0.2 * torso) hits++;
+      });
+    }
+    assert.ok(counted > 100, `${counted} joints counted`);
+    const pck = (100 * hits) / counted;
+    assert.ok(pck >= MIN_FIXTURE_PCK, `bundled model PCK@0.2 on the fixtures ${pck.toFixed(1)}% < ${MIN_FIXTURE_PCK}%`);
+  } finally {
+    estimator.dispose();
+  }
+});
+
+test('on the sample images (validation images it never trained on) the bundled model finds most joints', async () => {
+  const truth = JSON.parse(readFileSync(join(SAMPLES_DIR, 'annotations.json'), 'utf8')) as { images: Record<string, { joints: ([number, number] | null)[] }> };
+  const estimator = await createEstimator();
+  try {
+    const images = sampleImages();
+    assert.deepEqual(images.map((i) => basename(i)).sort(), Object.keys(truth.images).sort());
+    let hits = 0;
+    let counted = 0;
+    for (const image of images) {
+      const joints = truth.images[basename(image)].joints;
+      const [a, b] = LSP_TORSO;
+      const torso = Math.hypot(joints[a]![0] - joints[b]![0], joints[a]![1] - joints[b]![1]);
+      // As `hourglass predict` runs: no box, the person fills the image.
+      const pose = await estimator.estimatePose(image);
+      pose.keypoints.forEach((p, k) => {
+        const t = joints[k];
+        if (!t) return;
+        counted++;
+        if (Math.hypot(p.x - t[0], p.y - t[1]) <= 0.2 * torso) hits++;
+      });
+    }
+    const pck = (100 * hits) / counted;
+    assert.ok(pck >= MIN_SAMPLE_PCK, `bundled model PCK@0.2 on the samples ${pck.toFixed(1)}% < ${MIN_SAMPLE_PCK}%`);
+  } finally {
+    estimator.dispose();
+  }
+});
