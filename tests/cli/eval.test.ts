@@ -10,6 +10,7 @@ import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { readDataset } from '../../src/data/readers/index.js';
 import { DATA, FIXTURES } from '../data/paths.js';
+import { LSP14 } from '../../src/data/skeletons/lsp.js';
 
 /** Writes the fixture's ground truth (1-based, as the original files) as predictions, moving joint 0 of record 1 by `shift` px. */
 async function writePredictions(shift: number): Promise<string> {
@@ -39,13 +40,25 @@ test('eval --predictions scores the fixture exactly', async () => {
   assert.equal(r2.perJoint['right_ankle'], (100 * (n - 1)) / n);
 });
 
-test('eval refuses a missing model/predictions choice and mismatched files', async () => {
+test('eval refuses --model with --predictions, and models or files of another skeleton', async () => {
   const io = capture();
-  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii')], io), 2);
-  assert.match(io.errors[0], /exactly one of --model and --predictions/);
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--model', 'x.ckpt', '--predictions', 'y.h5'], io), 2);
+  assert.match(io.errors[0], /either --model or --predictions, not both/);
+  const mpii = capture(); // no --model: the bundled LSP-14 model, which cannot score MPII's 16 joints
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--backend', 'cpu'], mpii), 2);
+  assert.match(mpii.errors.join('\n'), /lsp14\.ckpt predicts 14 joints \(lsp14\), mpii has 16 \(mpii16\)/);
   const io2 = capture();
   assert.notEqual(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--predictions', await writePredictions(0)], io2), 0);
   assert.match(io2.errors[0], /16 joints per record, lspet has 14/);
+});
+
+test('eval without --model scores the bundled model, per joint and as JSON', async () => {
+  const io = capture();
+  assert.equal(await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--json', '--no-flip-test'], io), 0);
+  const r = JSON.parse(io.lines[0]) as { protocol: string; mean: number; perJoint: Record<string, number>; count: number };
+  assert.equal(r.protocol, 'PCK@0.2');
+  assert.deepEqual(Object.keys(r.perJoint).sort(), [...LSP14.joints].sort());
+  assert.ok(r.count > 100 && r.mean >= 0 && r.mean <= 100);
 });
 
 const REAL = join(DATA, 'mpii');

@@ -8,6 +8,8 @@ import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
 import { loadModel } from '../../model/checkpoint.js';
+import { DEFAULT_MODEL_PATH } from '../../api/estimator.js';
+import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
 import { scoreDataset } from '../../eval/protocol.js';
@@ -22,7 +24,7 @@ const FLAGS = {
   root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
   images: { type: 'string', help: 'records to score, 1-based ranges (default all)' },
   split: { type: 'string', help: 'flic/mpii: .h5 split (default valid)' },
-  model: { type: 'string', help: 'checkpoint to run' },
+  model: { type: 'string', help: 'checkpoint to run (default: the bundled LSP-14 model)' },
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
@@ -33,13 +35,13 @@ const FLAGS = {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'PCK / PCKh of a model or of given predictions on a dataset, per joint and group',
-  usage: 'eval --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] (--model PATH | --predictions FILE) [--json]',
+  usage: 'eval --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] [--model PATH | --predictions FILE] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     if (positionals.length) throw new InvalidArgumentError(`eval takes no arguments, got '${positionals.join(' ')}'`);
     if (!flags.dataset || !flags.root) throw new InvalidArgumentError('eval needs --dataset and --root');
-    if (!flags.model === !flags.predictions) throw new InvalidArgumentError('eval needs exactly one of --model and --predictions');
+    if (flags.model && flags.predictions) throw new InvalidArgumentError('give either --model or --predictions, not both');
     const split = flags.split ?? (flags.dataset === 'flic' || flags.dataset === 'mpii' ? 'valid' : undefined);
     const dataset = await readDataset(datasetOptions(flags.dataset, flags.root, flags.images, split));
     const predictions = flags.predictions ? await givenPredictions(flags.predictions, dataset) : await modelPredictions(flags, dataset, io.isTty);
@@ -66,7 +68,16 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 async function modelPredictions(flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, dataset: Dataset, tty: boolean): Promise<Float32Array> {
   const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
   process.stderr.write(`${choice.message}\n`);
-  const { model } = loadModel(flags.model as string);
+  const path = flags.model ?? DEFAULT_MODEL_PATH;
+  if (!flags.model) process.stderr.write(`model: the bundled LSP-14 model (${path})\n`);
+  const { model, checkpoint } = loadModel(path);
+  const k = dataset.skeleton.joints.length;
+  const stored = parseSkeleton(checkpoint.meta.skeleton);
+  if (model.config.joints !== k || (stored && stored.joints.join() !== dataset.skeleton.joints.join())) {
+    model.dispose();
+    throw new InvalidArgumentError(`${path} predicts ${model.config.joints} joints${stored ? ` (${stored.id})` : ''}, ` +
+      `${dataset.name} has ${k} (${dataset.skeleton.id}): evaluate a model trained on this skeleton`);
+  }
   const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
   const started = performance.now();
   try {
