@@ -34,6 +34,8 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
       predictions.set(points, offset);
       offset += points.length;
       options.onProgress?.(offset / (2 * k), dataset.samples.length);
+      // A turn for the event loop, so that signals (a training run's Ctrl-C) are answered during long evaluations.
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     await source.close();
