@@ -12,7 +12,8 @@
         "src/pool.cc",
         "src/reduce.cc",
         "src/optim.cc",
-        "src/loss.cc"
+        "src/loss.cc",
+        "src/infer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -1,6 +1,6 @@
 // Entry point of the hourglass native addon: module registration, the oneDNN engine and stream, the
 // shared scratchpad, and argument helpers. Kernels live in conv.cc, batchnorm.cc, elementwise.cc, pool.cc, reduce.cc, optim.cc,
-// loss.cc.
+// loss.cc; the whole-network inference executor in infer.cc.
 #include <malloc.h>
 #include <omp.h>
 
@@ -166,6 +166,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerReduce(env, exports);
   registerOptim(env, exports);
   registerLoss(env, exports);
+  registerInfer(env, exports);
   return exports;
 }
 

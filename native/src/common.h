@@ -67,5 +67,6 @@ void registerPool(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
+void registerInfer(Napi::Env env, Napi::Object exports);
 
 }  // namespace hg

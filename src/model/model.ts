@@ -7,10 +7,31 @@ import { FoldedParams } from './fold.js';
 import { StackedHourglass } from './network.js';
 import type { ParamStore } from './params.js';
 
+/**
+ * A backend's own way to run predict()'s folded network (the native backend's: src/backend/native/infer.ts),
+ * made once per model and backend, disposed with the model.
+ */
+export interface InferenceExecutor {
+  /** The last stack's heatmaps of `images` (already checked), or null to leave this call to the TF.js path. */
+  run(images: Tensor4D, folded: FoldedParams): Tensor4D | null;
+  dispose(): void;
+}
+
+export type InferenceExecutorFactory = (network: StackedHourglass, params: ParamStore) => InferenceExecutor;
+
+const inferenceExecutors = new Map<string, InferenceExecutorFactory>();
+
+/** Lets a backend run predict() its own way; the TF.js path stays the fallback (and the reference). */
+export function registerInferenceExecutor(backendName: string, factory: InferenceExecutorFactory): void {
+  inferenceExecutors.set(backendName, factory);
+}
+
 export class HourglassModel {
   readonly network: StackedHourglass;
   /** predict()'s batch-norm-folded convolutions, rebuilt when a parameter changes (training, loading). */
   private folded: FoldedParams | null = null;
+  /** The active backend's inference executor, if it registered one (made on first use). */
+  private executor: { backend: string; executor: InferenceExecutor } | null = null;
 
   private constructor(readonly config: HourglassConfig, network: StackedHourglass, readonly params: ParamStore) {
     this.network = network;
@@ -36,7 +57,8 @@ export class HourglassModel {
   /**
    * Inference: the last stack's heatmaps, [N, S/4, S/4, K]. Equals forward(images, { training: false }) up to
    * rounding (1e-5 relative), but runs batch norms folded into the convolutions (fold.ts); the folded copy of
-   * the convolution weights is kept until a parameter changes or dispose().
+   * the convolution weights is kept until a parameter changes or dispose(). A backend with an inference executor
+   * (native) runs the folded network itself, with the same result up to rounding.
    */
   predict(images: Tensor4D): Tensor4D {
     this.checkInput(images);
@@ -46,10 +68,22 @@ export class HourglassModel {
     }
     this.folded ??= FoldedParams.fold(this.network, this.params);
     const folded = this.folded;
+    const fast = this.inferenceExecutor()?.run(images, folded);
+    if (fast) return fast;
     return tf.tidy(() => {
       const outputs = this.network.apply({ params: this.params, training: false, folded }, images);
       return outputs[outputs.length - 1];
     });
+  }
+
+  private inferenceExecutor(): InferenceExecutor | null {
+    const backend = tf.getBackend();
+    if (this.executor?.backend !== backend) {
+      this.executor?.executor.dispose();
+      const factory = inferenceExecutors.get(backend);
+      this.executor = factory ? { backend, executor: factory(this.network, this.params) } : null;
+    }
+    return this.executor?.executor ?? null;
   }
 
   private checkInput(images: Tensor4D): void {
@@ -65,6 +99,8 @@ export class HourglassModel {
   }
 
   dispose(): void {
+    this.executor?.executor.dispose();
+    this.executor = null;
     this.folded?.dispose();
     this.folded = null;
     this.params.dispose();

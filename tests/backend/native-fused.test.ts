@@ -5,7 +5,7 @@ import { tf } from '../../src/tf.js';
 import type { Tensor, Tensor1D, Tensor4D } from '../../src/tf.js';
 import { ops } from '../../src/model/ops.js';
 import { HourglassModel } from '../../src/model/model.js';
-import { nativeBatchNormReluTrain, nativeRmspropUpdate } from '../../src/backend/native/index.js';
+import { nativeBatchNormReluTrain, nativeRmspropUpdate, setNativeInference } from '../../src/backend/native/index.js';
 import { SKIP_NATIVE, assertParity, randomTensor, weightedGrads } from './native-parity.js';
 
 const EPS = 1e-5;
@@ -63,6 +63,8 @@ test('native inference batch norm (running statistics, optional fused ReLU) matc
 test('native folded predict matches the unfolded inference forward on cpu', { skip: SKIP_NATIVE }, async () => {
   const x = randomTensor([2, 64, 64, 3], 90, 0, 1) as Tensor4D;
   const model = HourglassModel.create({ stacks: 2, features: 16, joints: 5, inputSize: 64, depth: 3 }, 4);
+  // predict()'s TF.js path, kernel by kernel (the native plan that predict() takes by default: native-infer.test.ts).
+  const plans = setNativeInference(false);
   try {
     // Non-trivial running statistics: a few training-mode forwards on shifted inputs.
     tf.tidy(() => {
@@ -73,6 +75,7 @@ test('native folded predict matches the unfolded inference forward on cpu', { sk
       return [model.forward(x, { training: false }).at(-1) as Tensor4D];
     }, ['FusedConv2D', 'HourglassBatchNormInfer']);
   } finally {
+    setNativeInference(plans);
     model.dispose();
     x.dispose();
   }

@@ -59,6 +59,44 @@ export interface NativeAddon {
   heatmapLossGrad(
     pred: Float32Array, targets: Float32Array, weights: Float32Array, dpred: Float32Array, shape: Int32Array, scale: number,
   ): void;
+  /** A whole-network inference plan (native/src/infer.cc) from its description (infer.ts, PlanDescription). */
+  createInferPlan(desc: InferPlanDescription): InferPlanHandle;
+  /** Runs a plan: images [N, S, S, 3] -> heatmaps [N, S/4, S/4, K], both NHWC. */
+  runInferPlan(plan: InferPlanHandle, images: Float32Array, heatmaps: Float32Array): void;
+  /** Releases a plan's buffers, weights and primitives now (idempotent; else when the handle is collected). */
+  freeInferPlan(plan: InferPlanHandle): void;
+  describeInferPlan(plan: InferPlanHandle): InferPlanInfo;
+}
+
+/** An opaque handle to a native inference plan. */
+export type InferPlanHandle = { readonly __inferPlan: unique symbol };
+
+/** What native/src/infer.cc reads to build a plan (built by src/backend/native/infer.ts). */
+export interface InferPlanDescription {
+  readonly batch: number;
+  /** Channels per block of the blocked layout (8 or 16). */
+  readonly block: number;
+  /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (infer.ts Layout). */
+  readonly values: Int32Array;
+  /** Float count of each plan buffer. */
+  readonly buffers: readonly number[];
+  readonly ops: readonly InferPlanOp[];
+}
+
+/** One op of a plan: kind (infer.ts OpKind), source and destination value, and the kind's own fields. */
+export interface InferPlanOp {
+  readonly kind: number;
+  readonly src: number;
+  readonly dst: number;
+  readonly [field: string]: number | boolean | Float32Array;
+}
+
+export interface InferPlanInfo {
+  /** oneDNN's implementation of each convolution, in plan order. */
+  readonly convImpls: string[];
+  readonly activationBytes: number;
+  readonly weightBytes: number;
+  readonly ops: number;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

@@ -4,6 +4,7 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
 import { registerModelOps } from '../../model/ops.js';
+import { registerInferenceExecutor } from '../../model/model.js';
 import { loadAddon } from './addon.js';
 import { memoryPool } from './memory-pool.js';
 import type { NativeAddon, NativeInfo } from './addon.js';
@@ -17,6 +18,7 @@ import { lossKernels, nativeHeatmapLoss, registerHeatmapLossGradient } from './k
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
+import { NativeInference } from './infer.js';
 
 export const NATIVE_BACKEND = 'native';
 export type { NativeInfo } from './addon.js';
@@ -26,6 +28,7 @@ export { nativeRmspropUpdate } from './kernels/optim.js';
 export { nativeConv2d } from './kernels/conv.js';
 export { nativeBatchNormInfer } from './kernels/batchnorm.js';
 export { nativeHeatmapLoss } from './kernels/loss.js';
+export { NativeInference, nativeInferenceStats, setNativeInference } from './infer.js';
 
 type DataId = ReturnType<MathBackendCPU['write']>;
 
@@ -94,6 +97,7 @@ function register(addon: NativeAddon): void {
     updateRunningStats: nativeUpdateRunningStats,
     heatmapLoss: nativeHeatmapLoss,
   });
+  registerInferenceExecutor(NATIVE_BACKEND, (network, params) => new NativeInference(addon, network, params));
 }
 
 let result: { ok: true } | { ok: false; reason: string } | null = null;
