@@ -47,3 +47,32 @@ test('Conv2DBackpropFilter is the adjoint of the convolution in its filter, for 
     tf.dispose([x, w, out, dy, dW]);
   }
 });
+
+test('Reverse (the fast copy) mirrors any axes of any rank, float32 and int32', async () => {
+  await useCpu();
+  const cases: [number[], number[]][] = [[[7], [0]], [[3, 4], [1]], [[3, 4], [0, 1]], [[2, 5, 4, 3], [2]], [[2, 5, 4, 3], [1, 3]], [[2, 3, 1, 4], [2]], [[2, 3, 4], [-1]]];
+  for (const [shape, dims] of cases) {
+    for (const dtype of ['float32', 'int32'] as const) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Array.from({ length: n }, (_, i) => i * 3 - 7), shape, dtype);
+      const actual = tf.reverse(x, dims);
+      // Reference: element by element through index arithmetic.
+      const axes = dims.map((d) => (d < 0 ? d + shape.length : d));
+      const source = x.dataSync();
+      const expected = new Float64Array(n);
+      const strides = shape.map((_, i) => shape.slice(i + 1).reduce((a, b) => a * b, 1));
+      for (let flat = 0; flat < n; flat++) {
+        let from = 0;
+        shape.forEach((size, axis) => {
+          const c = Math.floor(flat / strides[axis]) % size;
+          from += (axes.includes(axis) ? size - 1 - c : c) * strides[axis];
+        });
+        expected[flat] = source[from];
+      }
+      assert.equal(actual.dtype, dtype);
+      assert.deepEqual(actual.shape, shape);
+      assert.deepEqual(Array.from(actual.dataSync()), Array.from(expected), `${shape} reversed on ${dims} (${dtype})`);
+      tf.dispose([x, actual]);
+    }
+  }
+});
