@@ -15,7 +15,12 @@ struct LossShape {
   size_t size() const { return static_cast<size_t>(n * h * w * k); }
 };
 
-/** Reads shape [N, h, w, K] (argument `i`) and checks pred and targets (arguments 0, 1) and weights [N, K] (2). */
+/** The arguments both kernels share: pred, targets (0, 1), weights [N, K] (2) and shape [N, h, w, K] (4), checked. */
+struct LossArgs {
+  const float *pred, *target, *weights;
+  LossShape s;
+};
+
 LossShape lossShape(const Napi::CallbackInfo &info, size_t i, const char *op) {
   const int32_t *s = i32Arg(info, i, 4, "shape");
   LossShape shape{s[0], s[1], s[2], s[3]};
@@ -29,6 +34,10 @@ LossShape lossShape(const Napi::CallbackInfo &info, size_t i, const char *op) {
   return shape;
 }
 
+LossArgs lossArgs(const Napi::CallbackInfo &info, const char *op) {
+  return {f32Arg(info, 0, "pred"), f32Arg(info, 1, "targets"), f32Arg(info, 2, "weights"), lossShape(info, 4, op)};
+}
+
 /**
  * heatmapLoss(pred, targets, weights, out, shape): out[0] = sum w[n,k] (pred - target)^2 / (N h w K).
  * pred, targets: [N, h, w, K]; weights: [N, K]; out: [1]. Rows (n, y) are shared among the threads; each element's
@@ -36,11 +45,8 @@ LossShape lossShape(const Napi::CallbackInfo &info, size_t i, const char *op) {
  */
 Napi::Value HeatmapLoss(const Napi::CallbackInfo &info) {
   return guarded(info, "heatmapLoss", [&] {
-    const float *pred = f32Arg(info, 0, "pred");
-    const float *target = f32Arg(info, 1, "targets");
-    const float *weights = f32Arg(info, 2, "weights");
+    const auto [pred, target, weights, s] = lossArgs(info, "heatmapLoss");
     float *out = f32Arg(info, 3, "out");
-    const LossShape s = lossShape(info, 4, "heatmapLoss");
     if (f32Length(info, 3) != 1) throw std::invalid_argument("heatmapLoss: out must hold one value");
     const int64_t rows = s.n * s.h;
     const int64_t rowLength = s.w * s.k;
@@ -69,11 +75,8 @@ Napi::Value HeatmapLoss(const Napi::CallbackInfo &info) {
  */
 Napi::Value HeatmapLossGrad(const Napi::CallbackInfo &info) {
   return guarded(info, "heatmapLossGrad", [&] {
-    const float *pred = f32Arg(info, 0, "pred");
-    const float *target = f32Arg(info, 1, "targets");
-    const float *weights = f32Arg(info, 2, "weights");
+    const auto [pred, target, weights, s] = lossArgs(info, "heatmapLossGrad");
     float *dpred = f32Arg(info, 3, "dpred");
-    const LossShape s = lossShape(info, 4, "heatmapLossGrad");
     const double scale = numberArg(info, 5, "scale");
     if (f32Length(info, 3) != s.size()) throw std::invalid_argument("heatmapLossGrad: dpred must hold N*h*w*K values");
     const int64_t rows = s.n * s.h;

@@ -127,13 +127,14 @@ const reverse: KernelConfig = {
     if (x.dtype === 'string' || !ArrayBuffer.isView(source)) {
       throw new Error(`Reverse: ${x.dtype} tensors are not supported`);
     }
-    let values = source.slice();
+    // Each reversed axis writes a fresh array from the previous one; the input's own storage is never returned.
+    let values: tfc.TypedArray = source;
     for (const axis of new Set(dims)) {
       const n = x.shape[axis];
       if (n <= 1) continue;
       const inner = x.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
       const outer = x.shape.slice(0, axis).reduce((a, b) => a * b, 1);
-      const next = values.slice();
+      const next = new (values.constructor as new (length: number) => tfc.TypedArray)(values.length);
       for (let o = 0; o < outer; o++) {
         const base = o * n * inner;
         for (let i = 0; i < n; i++) {
@@ -143,6 +144,7 @@ const reverse: KernelConfig = {
       }
       values = next;
     }
+    if (values === source) values = source.slice();
     return cpu.makeTensorInfo(x.shape, x.dtype, values);
   }) as KernelFunc,
 };

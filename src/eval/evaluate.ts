@@ -6,6 +6,7 @@ import { flipPermutation } from '../data/skeletons/types.js';
 import { createEvalSource } from '../data/batches.js';
 import { InvalidArgumentError } from '../errors.js';
 import { predictCrops } from './infer.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 
 export interface PredictDatasetOptions {
   readonly flipTest: boolean;
@@ -34,8 +35,7 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
       predictions.set(points, offset);
       offset += points.length;
       options.onProgress?.(offset / (2 * k), dataset.samples.length);
-      // A turn for the event loop, so that signals (a training run's Ctrl-C) are answered during long evaluations.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop(); // a training run's Ctrl-C is answered during its validation too
     }
   } finally {
     await source.close();

@@ -14,6 +14,7 @@ import { createTrainSource, type PipelineOptions, type TrainSource } from '../da
 import { predictDataset } from '../eval/evaluate.js';
 import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
 import { heatmapLoss } from './loss.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rmsprop } from './rmsprop.js';
 import { endEpoch, initialScheduleState, type ScheduleState } from './schedule.js';
 import { RunLog, runPath, writeJson } from './run-files.js';
@@ -22,10 +23,6 @@ import { writeFileAtomic } from '../util/atomic.js';
 import type { TrainConfig } from './config.js';
 
 /** Where a run stands; stored in each checkpoint's metadata. */
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
 export interface RunPosition {
   epoch: number;
   stepInEpoch: number;
@@ -198,9 +195,7 @@ export class Trainer {
     let intervalStart = performance.now();
     let lastSave = Date.now();
     while (position.stepInEpoch < source.stepsPerEpoch) {
-      // Give the event loop a turn each step: otherwise signals (Ctrl-C, SIGTERM) and timers wait for minutes, as
-      // Node handles up to 1000 worker replies per turn and each reply can run the next training step.
-      await yieldToEventLoop();
+      await yieldToEventLoop(); // so that Ctrl-C / SIGTERM are answered within a step
       if (this.stopReason || this.reachedMaxImages()) return false;
       const started = performance.now();
       const batch = await source.next();
