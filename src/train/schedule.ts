@@ -37,3 +37,40 @@ export function endEpoch(spec: ScheduleSpec, state: ScheduleState, finishedEpoch
   if (badEpochs > spec.patience) return { lr: Math.max(spec.minLr, state.lr * spec.factor), best: state.best, badEpochs: 0 };
   return { ...state, badEpochs };
 }
+
+/** A change of schedule when a run is resumed (`hourglass train --resume DIR --lr 1e-4 --lr-drop 40`). */
+export interface ScheduleChange {
+  /** The rate from now on (default: the rate the run had reached). */
+  readonly lr?: number;
+  /** Drop epochs (1-based, "after epoch e"), all still to come: switches to a step schedule. */
+  readonly dropEpochs?: readonly number[];
+  readonly factor?: number;
+  /** Plateau patience: switches to (or keeps) a plateau schedule. */
+  readonly plateau?: number;
+}
+
+/**
+ * The schedule of a resumed run after `change`, from epoch `epoch` (0-based, the one in progress) on: the new rate
+ * applies at once, drops given must all lie ahead, the plateau counter restarts (the best metric is kept).
+ */
+export function reschedule(spec: ScheduleSpec, state: ScheduleState, epoch: number, change: ScheduleChange): { spec: ScheduleSpec; state: ScheduleState } {
+  if (change.plateau !== undefined && change.dropEpochs !== undefined) throw new InvalidArgumentError('give either --lr-drop or --plateau, not both');
+  const base = change.lr ?? state.lr;
+  const factor = change.factor ?? spec.factor;
+  let next: ScheduleSpec;
+  if (change.plateau !== undefined || (change.dropEpochs === undefined && spec.kind === 'plateau')) {
+    const patience = change.plateau ?? (spec.kind === 'plateau' ? spec.patience : 0);
+    const minLr = spec.kind === 'plateau' ? Math.min(spec.minLr, base * 1e-3) : base * 1e-3;
+    next = { kind: 'plateau', base, patience, factor, minLr };
+  } else {
+    const dropEpochs = change.dropEpochs ?? (spec.kind === 'steps' ? spec.dropEpochs.filter((e) => e > epoch) : []);
+    for (const e of dropEpochs) {
+      if (!(Number.isInteger(e) && e > epoch)) {
+        throw new InvalidArgumentError(`--lr-drop ${e}: epoch ${e} has already ended (the run is in epoch ${epoch + 1}); drops must lie ahead`);
+      }
+    }
+    next = { kind: 'steps', base, dropEpochs: [...dropEpochs].sort((a, b) => a - b), factor };
+  }
+  const fresh = initialScheduleState(next);
+  return { spec: next, state: { ...fresh, best: state.best } };
+}

@@ -16,7 +16,7 @@ import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
 import { heatmapLoss } from './loss.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rmsprop } from './rmsprop.js';
-import { endEpoch, initialScheduleState, type ScheduleState } from './schedule.js';
+import { endEpoch, initialScheduleState, reschedule, type ScheduleChange, type ScheduleState } from './schedule.js';
 import { RunLog, runPath, writeJson } from './run-files.js';
 import { renderPlot } from './plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -91,9 +91,19 @@ export class Trainer {
     return trainer;
   }
 
-  /** Continues the run in `dir` from its last checkpoint (config from config.json, optionally with changes). */
-  static resume(config: TrainConfig, dir: string, reporter: TrainReporter = {}): Trainer {
+  /**
+   * Continues the run in `dir` from its last checkpoint (config from config.json, optionally with changes);
+   * `change` sets a new learning rate or schedule from the current step on (recorded in config.json and the log).
+   */
+  static resume(config: TrainConfig, dir: string, reporter: TrainReporter = {}, change?: ScheduleChange): Trainer {
     const ckpt = readCheckpoint(runPath(dir, 'last'));
+    const position = ckpt.meta.position as RunPosition;
+    let changed: { spec: TrainConfig['schedule']; state: ScheduleState } | null = null;
+    if (change) {
+      changed = reschedule(config.schedule, position.schedule, position.epoch, change);
+      position.schedule = changed.state;
+      config = { ...config, schedule: changed.spec };
+    }
     const model = HourglassModel.create(ckpt.config, config.seed);
     const optimizer = new Rmsprop(model.params.trainable());
     try {
@@ -104,10 +114,12 @@ export class Trainer {
       model.dispose();
       throw err;
     }
-    const position = ckpt.meta.position as RunPosition;
     writeJson(runPath(dir, 'config'), config);
     const trainer = new Trainer({ ...config, model: ckpt.config }, dir, model, optimizer, position, reporter);
     trainer.log.truncateAfter(position.globalStep);
+    if (changed) {
+      trainer.log.append({ type: 'schedule', globalStep: position.globalStep, epoch: position.epoch + 1, step: position.stepInEpoch, schedule: changed.spec, lr: changed.state.lr });
+    }
     return trainer;
   }
 

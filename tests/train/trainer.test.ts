@@ -75,6 +75,30 @@ test('resume after an interruption gives the same weights as an uninterrupted ru
   assert.match(readFileSync(runPath(split, 'plot'), 'utf8'), /^<svg/);
 });
 
+test('a resumed run may change its schedule: the new rate at once, drops only ahead, recorded', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  await train(config({ maxImages: 12, val: null }), dir); // stops in epoch 2 (2 steps per epoch), step 1
+  const savedConfig = readFileSync(runPath(dir, 'config'), 'utf8');
+  assert.throws(() => Trainer.resume(config({ val: null }), dir, {}, { dropEpochs: [1] }), /--lr-drop 1: epoch 1 has already ended \(the run is in epoch 2\)/);
+  assert.equal(readFileSync(runPath(dir, 'config'), 'utf8'), savedConfig, 'a refused change writes nothing');
+  const trainer = Trainer.resume(config({ val: null, epochs: 3 }), dir, {}, { lr: 2e-4, dropEpochs: [2] });
+  let result;
+  try {
+    result = await trainer.run();
+  } finally {
+    trainer.dispose();
+  }
+  assert.equal(result.position.globalStep, 6);
+  assert.equal(result.position.schedule.lr, 1e-4); // 2e-4, halved after epoch 2
+  const entries = readFileSync(runPath(dir, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lrByStep = new Map(entries.filter((e) => e.type === 'train').map((e) => [e.globalStep, e.lr]));
+  assert.deepEqual([1, 2, 3, 4, 5, 6].map((s) => lrByStep.get(s)), [1e-3, 1e-3, 1e-3, 2e-4, 1e-4, 1e-4]);
+  const change = entries.find((e) => e.type === 'schedule');
+  assert.deepEqual([change.globalStep, change.lr, change.schedule.dropEpochs], [3, 2e-4, [2]]);
+  assert.deepEqual(JSON.parse(readFileSync(runPath(dir, 'config'), 'utf8')).schedule, { kind: 'steps', base: 2e-4, dropEpochs: [2], factor: 0.5 });
+});
+
 test('a stop request saves a checkpoint at the current step', async () => {
   await useCpu();
   const dir = mkdtempSync(join(tmpdir(), 'hg-train-'));

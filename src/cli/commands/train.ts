@@ -11,7 +11,7 @@ import { Trainer, type TrainReporter } from '../../train/trainer.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
-import type { ScheduleSpec } from '../../train/schedule.js';
+import type { ScheduleChange, ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
 import { augmentOptions, type AugmentOptions } from '../../data/augment.js';
@@ -46,13 +46,32 @@ const FLAGS = {
   'checkpoint-minutes': { type: 'number', min: 0, help: `save last.ckpt at least this often (default ${TRAIN_DEFAULTS.checkpointMinutes})` },
   'max-images': { type: 'int', min: 1, help: 'stop after this many training images' },
   out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
-  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend may change)' },
+  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<typeof FLAGS>>['flags'];
 
-const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend']);
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
+
+function dropEpochs(spec: string): number[] {
+  return spec.split(',').filter((x) => x.trim() !== '').map((x) => {
+    const e = Number(x);
+    if (!Number.isInteger(e) || e < 1) throw new InvalidArgumentError(`--lr-drop: '${x}' is not an epoch number >= 1`);
+    return e;
+  });
+}
+
+/** Schedule flags given with --resume: a change from the current step on, or undefined when none was given. */
+function scheduleChange(flags: Flags): ScheduleChange | undefined {
+  const change: ScheduleChange = {
+    ...(flags.lr !== undefined ? { lr: flags.lr } : {}),
+    ...(flags['lr-drop'] !== undefined ? { dropEpochs: dropEpochs(flags['lr-drop']) } : {}),
+    ...(flags['lr-factor'] !== undefined ? { factor: flags['lr-factor'] } : {}),
+    ...(flags.plateau !== undefined ? { plateau: flags.plateau } : {}),
+  };
+  return Object.keys(change).length ? change : undefined;
+}
 
 function schedule(flags: Flags): ScheduleSpec {
   const base = flags.lr ?? TRAIN_DEFAULTS.lr;
@@ -61,12 +80,13 @@ function schedule(flags: Flags): ScheduleSpec {
     if (flags['lr-drop']) throw new InvalidArgumentError('give either --lr-drop or --plateau, not both');
     return { kind: 'plateau', base, patience: flags.plateau, factor, minLr: base * 1e-3 };
   }
-  const drops = (flags['lr-drop'] ?? '').split(',').filter((x) => x.trim() !== '').map((x) => {
-    const e = Number(x);
-    if (!Number.isInteger(e) || e < 1) throw new InvalidArgumentError(`--lr-drop: '${x}' is not an epoch number >= 1`);
-    return e;
-  });
-  return { kind: 'steps', base, dropEpochs: drops, factor };
+  return { kind: 'steps', base, dropEpochs: dropEpochs(flags['lr-drop'] ?? ''), factor };
+}
+
+function describeSchedule(s: ScheduleSpec): string {
+  const lr = s.base.toExponential(2);
+  if (s.kind === 'plateau') return `lr ${lr}, x${s.factor} after ${s.patience} epochs without improvement`;
+  return s.dropEpochs.length ? `lr ${lr}, x${s.factor} after epoch(s) ${s.dropEpochs.join(', ')}` : `lr ${lr}, constant`;
 }
 
 /** `--augment scaleClamp=0.32,colourMin=0.8`: overrides of DEFAULT_AUGMENTATION, validated by augmentOptions. */
@@ -124,7 +144,9 @@ export const trainCommand: Command = {
     if (positionals.length) throw new InvalidArgumentError(`train takes no arguments, got '${positionals.join(' ')}'`);
     if (flags.resume) {
       const extra = Object.keys(flags).filter((f) => !RESUME_FLAGS.has(f));
-      if (extra.length) throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers and --backend may be given (got --${extra.join(', --')})`);
+      if (extra.length) {
+        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
+      }
     }
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
@@ -149,9 +171,11 @@ export const trainCommand: Command = {
         maxImages: flags['max-images'] ?? saved.maxImages,
         workers: flags.workers ?? saved.workers,
       };
-      trainer = Trainer.resume(config, dir, reporter);
+      const change = scheduleChange(flags);
+      trainer = Trainer.resume(config, dir, reporter, change);
       const p = trainer.currentPosition;
       io.err(`resuming ${dir} at epoch ${p.epoch + 1}, step ${p.stepInEpoch} (${p.imagesSeen} images seen)`);
+      if (change) io.err(`new schedule from here: ${describeSchedule(trainer.config.schedule)}`);
     } else {
       const { config, out } = await newConfig(flags, choice.name);
       dir = out;
