@@ -2,8 +2,6 @@
 // image -> person box (given, or the whole image) -> crop -> model (+ flip test) -> decode -> inverse crop -> Pose
 // (DESIGN.md "Pipeline", second line). Coordinates are original image pixels, pixel centres at integers
 // ((0, 0) is the centre of the top-left pixel), the convention of src/geometry/affine.ts.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -17,9 +15,10 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { predictCrops } from '../eval/infer.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
+import { DEFAULT_MODEL, resolveModelPath } from './models.js';
 
-/** The model shipped in the package (LSP-14 full body; see README "Model card"). */
-export const DEFAULT_MODEL_PATH = fileURLToPath(new URL('../../../models/lsp14.ckpt', import.meta.url));
+/** The default model shipped in the package (LSP-14 full body; see README "Model cards"). */
+export const DEFAULT_MODEL_PATH = DEFAULT_MODEL.path;
 
 /** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface RawImage {
@@ -62,7 +61,10 @@ export interface Pose {
 }
 
 export interface EstimatorOptions {
-  /** A checkpoint path, or a model already in memory (the estimator then does not dispose it). Default: the bundled model. */
+  /**
+   * A checkpoint path, a bundled model's name ('lsp14', 'flic'), or a model already in memory (the estimator then
+   * does not dispose it). Default: the bundled LSP-14 model.
+   */
   readonly model?: string | HourglassModel;
   /** 'auto' (default: the fastest available), 'native', 'wasm', 'cpu', 'tensorflow'. */
   readonly backend?: BackendName | 'auto';
@@ -200,10 +202,7 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
     checkSkeleton(skeleton, options.model);
     return new HourglassEstimator(options.model, skeleton, choice.name, false);
   }
-  const path = options.model ?? DEFAULT_MODEL_PATH;
-  if (options.model === undefined && !existsSync(path)) {
-    throw new InvalidArgumentError(`the bundled model is missing (${path}); reinstall the package or pass a checkpoint with the model option`);
-  }
+  const path = resolveModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);

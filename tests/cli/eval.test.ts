@@ -44,8 +44,11 @@ test('eval refuses --model with --predictions, and models or files of another sk
   const io = capture();
   assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--model', 'x.ckpt', '--predictions', 'y.h5'], io), 2);
   assert.match(io.errors[0], /either --model or --predictions, not both/);
-  const mpii = capture(); // no --model: the bundled LSP-14 model, which cannot score MPII's 16 joints
-  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--backend', 'cpu'], mpii), 2);
+  const none = capture(); // no --model and no bundled model of MPII's 16 joints
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--backend', 'cpu'], none), 2);
+  assert.match(none.errors.join('\n'), /no bundled model predicts the 16 joints of mpii \(mpii16\): give --model CKPT or --predictions FILE/);
+  const mpii = capture(); // the bundled LSP-14 model by name cannot score MPII's 16 joints
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--model', 'lsp14', '--backend', 'cpu'], mpii), 2);
   assert.match(mpii.errors.join('\n'), /lsp14\.ckpt predicts 14 joints \(lsp14\), mpii has 16 \(mpii16\)/);
   const io2 = capture();
   assert.notEqual(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--predictions', await writePredictions(0)], io2), 0);

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
 import { loadModel } from '../../model/checkpoint.js';
-import { DEFAULT_MODEL_PATH } from '../../api/estimator.js';
+import { bundledModelFor, resolveModelPath } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
@@ -24,7 +24,7 @@ const FLAGS = {
   root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
   images: { type: 'string', help: 'records to score, 1-based ranges (default all)' },
   split: { type: 'string', help: 'flic/mpii: .h5 split (default valid)' },
-  model: { type: 'string', help: 'checkpoint to run (default: the bundled LSP-14 model)' },
+  model: { type: 'string', help: "checkpoint to run, or a bundled model: lsp14, flic (default: the bundled model of the dataset's joints)" },
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
@@ -68,8 +68,18 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 async function modelPredictions(flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, dataset: Dataset, tty: boolean): Promise<Float32Array> {
   const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
   process.stderr.write(`${choice.message}\n`);
-  const path = flags.model ?? DEFAULT_MODEL_PATH;
-  if (!flags.model) process.stderr.write(`model: the bundled LSP-14 model (${path})\n`);
+  let path: string;
+  if (flags.model) {
+    path = resolveModelPath(flags.model);
+  } else {
+    const bundled = bundledModelFor(dataset.skeleton.id);
+    if (!bundled) {
+      throw new InvalidArgumentError(`no bundled model predicts the ${dataset.skeleton.joints.length} joints of ${dataset.name} (${dataset.skeleton.id}): ` +
+        'give --model CKPT or --predictions FILE');
+    }
+    path = resolveModelPath(bundled.name);
+    process.stderr.write(`model: the bundled ${bundled.name} model (${path})\n`);
+  }
   const { model, checkpoint } = loadModel(path);
   const k = dataset.skeleton.joints.length;
   const stored = parseSkeleton(checkpoint.meta.skeleton);

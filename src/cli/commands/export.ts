@@ -5,13 +5,14 @@ import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { loadModel } from '../../model/checkpoint.js';
+import { resolveModelPath } from '../../api/models.js';
 import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
 
 export const EXPORT_FORMATS = ['tfjs'] as const;
 
 const FLAGS = {
-  model: { type: 'string', help: 'checkpoint to export (e.g. runs/x/best.ckpt)' },
+  model: { type: 'string', help: 'checkpoint to export (e.g. runs/x/best.ckpt) or a bundled model: lsp14, flic' },
   format: { type: 'string', help: `output format: ${EXPORT_FORMATS.join(', ')} (TF.js LayersModel: model.json + weights.bin)` },
   out: { type: 'string', help: 'output folder (default: <checkpoint name>-tfjs in the current folder)' },
   json: { type: 'boolean', help: 'print one JSON object { files, bytes, dir }' },
@@ -38,7 +39,7 @@ export const exportCommand: Command = {
     // Folding and serialising are a few passes over the weights: the reference backend is exact and always there.
     await useBackend('cpu');
     // A missing or corrupt checkpoint fails here, before anything is written.
-    const { model, checkpoint } = loadModel(flags.model);
+    const { model, checkpoint } = loadModel(resolveModelPath(flags.model));
     try {
       const c = model.config;
       if (!flags.json) {

@@ -18,7 +18,7 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.ti
 
 const FLAGS = {
   box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the whole image)' },
-  model: { type: 'string', help: 'checkpoint to run (default: the bundled LSP-14 model)' },
+  model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body)' },
   out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions)' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
   'no-overlay': { type: 'boolean', help: 'write only the JSON files' },
@@ -78,7 +78,7 @@ export const predictCommand: Command = {
     }
     const out = flags.out ?? 'predictions';
     const estimator = await createEstimator({ model: flags.model, backend: parseBackendName(flags.backend ?? 'auto') });
-    io.err(`model: ${flags.model ?? 'bundled LSP-14'} (${estimator.model.config.stacks} stack, ${estimator.model.config.features} features, ` +
+    io.err(`model: ${flags.model ?? 'lsp14'} (${estimator.model.config.stacks} stack, ${estimator.model.config.features} features, ` +
       `${estimator.model.config.inputSize} px), backend ${estimator.backend}`);
     const results: PredictResult[] = [];
     let failed = 0;

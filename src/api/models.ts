@@ -1,0 +1,50 @@
+// The models shipped in the package (README "Model cards"), by name: `--model flic` and createEstimator({ model:
+// 'flic' }) take a bundled model, any other string is a checkpoint path; `hourglass eval` picks the bundled model of
+// the dataset's skeleton when no model is given.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { InvalidArgumentError } from '../errors.js';
+
+export interface BundledModel {
+  readonly name: string;
+  /** Checkpoint path inside the installed package. */
+  readonly path: string;
+  /** Skeleton id of its joints (src/data/skeletons). */
+  readonly skeleton: string;
+  readonly description: string;
+}
+
+function packaged(file: string): string {
+  return fileURLToPath(new URL(`../../../models/${file}`, import.meta.url));
+}
+
+/** The default first. */
+export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
+  { name: 'lsp14', path: packaged('lsp14.ckpt'), skeleton: 'lsp14', description: 'LSP-14 full body (2 stacks, 128 features, 128 px)' },
+  { name: 'flic', path: packaged('flic.ckpt'), skeleton: 'flic11', description: 'FLIC upper body (1 stack, 128 features, 128 px)' },
+]);
+
+/** The default model (LSP-14 full body). */
+export const DEFAULT_MODEL = BUNDLED_MODELS[0];
+
+export function bundledModel(name: string): BundledModel | undefined {
+  return BUNDLED_MODELS.find((m) => m.name === name);
+}
+
+/** The bundled model for a skeleton id, if one is shipped. */
+export function bundledModelFor(skeletonId: string): BundledModel | undefined {
+  return BUNDLED_MODELS.find((m) => m.skeleton === skeletonId);
+}
+
+/**
+ * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of that name exists here, which
+ * wins), else `spec` itself as a path. A bundled model whose file is missing is an error saying so.
+ */
+export function resolveModelPath(spec?: string): string {
+  const bundled = spec === undefined ? DEFAULT_MODEL : bundledModel(spec);
+  if (!bundled || (spec !== undefined && existsSync(spec))) return spec as string;
+  if (!existsSync(bundled.path)) {
+    throw new InvalidArgumentError(`the bundled model '${bundled.name}' is missing (${bundled.path}); reinstall the package or give a checkpoint path`);
+  }
+  return bundled.path;
+}
