@@ -23,5 +23,6 @@ export {
   createEstimator, DEFAULT_MODEL_PATH, type Estimator, type EstimatorOptions, type EstimateOptions, type ImageInput, type RawImage,
   type Box, type Keypoint, type Pose,
 } from './api/estimator.js';
+export { BUNDLED_MODELS, bundledModelFor, resolveModelPath, type BundledModel } from './api/models.js';
 export { renderOverlay, overlaySvg } from './api/overlay.js';
 export { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';
