@@ -148,6 +148,7 @@ export const trainCommand: Command = {
         throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
       }
     }
+    const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
     const progress = new Progress((t) => process.stderr.write(t), Boolean(process.stderr.isTTY));
@@ -171,7 +172,6 @@ export const trainCommand: Command = {
         maxImages: flags['max-images'] ?? saved.maxImages,
         workers: flags.workers ?? saved.workers,
       };
-      const change = scheduleChange(flags);
       trainer = Trainer.resume(config, dir, reporter, change);
       const p = trainer.currentPosition;
       io.err(`resuming ${dir} at epoch ${p.epoch + 1}, step ${p.stepInEpoch} (${p.imagesSeen} images seen)`);
