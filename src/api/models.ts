@@ -36,15 +36,20 @@ export function bundledModelFor(skeletonId: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.skeleton === skeletonId);
 }
 
+/** The checkpoint file of a bundled model; a missing file is an error saying so. */
+export function bundledModelPath(model: BundledModel): string {
+  if (!existsSync(model.path)) {
+    throw new InvalidArgumentError(`the bundled model '${model.name}' is missing (${model.path}); reinstall the package or give a checkpoint path`);
+  }
+  return model.path;
+}
+
 /**
- * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of that name exists here, which
- * wins), else `spec` itself as a path. A bundled model whose file is missing is an error saying so.
+ * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of
+ * that name exists here, which wins), else `spec` itself as a path.
  */
 export function resolveModelPath(spec?: string): string {
-  const bundled = spec === undefined ? DEFAULT_MODEL : bundledModel(spec);
-  if (!bundled || (spec !== undefined && existsSync(spec))) return spec as string;
-  if (!existsSync(bundled.path)) {
-    throw new InvalidArgumentError(`the bundled model '${bundled.name}' is missing (${bundled.path}); reinstall the package or give a checkpoint path`);
-  }
-  return bundled.path;
+  if (spec === undefined) return bundledModelPath(DEFAULT_MODEL);
+  const bundled = bundledModel(spec);
+  return bundled && !existsSync(spec) ? bundledModelPath(bundled) : spec;
 }

@@ -3,6 +3,8 @@
 // trained on), given their annotated crop.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEstimator } from '../../src/api/estimator.js';
 import { BUNDLED_MODELS, bundledModelFor, resolveModelPath } from '../../src/api/models.js';
@@ -51,8 +53,17 @@ test('the bundled FLIC model finds the joints of the fixture people', async () =
 });
 
 test('eval --dataset flic without --model scores the bundled FLIC model', async () => {
+  // Run from a folder holding a file named 'flic': with no --model, the bundled model is meant, not that file.
+  const cwd = process.cwd();
+  const here = mkdtempSync(join(tmpdir(), 'hg-flic-'));
+  writeFileSync(join(here, 'flic'), 'not a checkpoint');
   const io = captureIo();
-  assert.equal(await main(['eval', '--dataset', 'flic', '--root', join(FIXTURES, 'flic'), '--json'], io), 0);
+  process.chdir(here);
+  try {
+    assert.equal(await main(['eval', '--dataset', 'flic', '--root', join(FIXTURES, 'flic'), '--json'], io), 0, io.errors.join('\n'));
+  } finally {
+    process.chdir(cwd);
+  }
   const r = JSON.parse(io.lines[0]) as { protocol: string; mean: number; perJoint: Record<string, number>; count: number };
   assert.equal(r.protocol, 'PCK@0.2');
   assert.deepEqual(Object.keys(r.perJoint).sort(), [...FLIC11.joints].sort());

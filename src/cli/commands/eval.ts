@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
 import { loadModel } from '../../model/checkpoint.js';
-import { bundledModelFor, resolveModelPath } from '../../api/models.js';
+import { bundledModelFor, bundledModelPath, resolveModelPath } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
@@ -77,7 +77,7 @@ async function modelPredictions(flags: { model?: string; backend?: string; batch
       throw new InvalidArgumentError(`no bundled model predicts the ${dataset.skeleton.joints.length} joints of ${dataset.name} (${dataset.skeleton.id}): ` +
         'give --model CKPT or --predictions FILE');
     }
-    path = resolveModelPath(bundled.name);
+    path = bundledModelPath(bundled);
     process.stderr.write(`model: the bundled ${bundled.name} model (${path})\n`);
   }
   const { model, checkpoint } = loadModel(path);

@@ -9,6 +9,7 @@ import type { Command } from '../command.js';
 import { HourglassError, InvalidArgumentError } from '../../errors.js';
 import { createEstimator, toRaster, type Box, type Pose } from '../../api/estimator.js';
 import { renderOverlay } from '../../api/overlay.js';
+import { DEFAULT_MODEL } from '../../api/models.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { parseBackendName } from '../../backend/select.js';
 
@@ -78,7 +79,7 @@ export const predictCommand: Command = {
     }
     const out = flags.out ?? 'predictions';
     const estimator = await createEstimator({ model: flags.model, backend: parseBackendName(flags.backend ?? 'auto') });
-    io.err(`model: ${flags.model ?? 'lsp14'} (${estimator.model.config.stacks} stack, ${estimator.model.config.features} features, ` +
+    io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${estimator.model.config.stacks} stack, ${estimator.model.config.features} features, ` +
       `${estimator.model.config.inputSize} px), backend ${estimator.backend}`);
     const results: PredictResult[] = [];
     let failed = 0;
