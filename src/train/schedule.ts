@@ -13,6 +13,11 @@ export interface ScheduleState {
   badEpochs: number;
 }
 
+/** Lowest rate a plateau schedule drops to: 1/1000 of its base rate. */
+export function plateauFloor(base: number): number {
+  return base * 1e-3;
+}
+
 export function initialScheduleState(spec: ScheduleSpec): ScheduleState {
   if (!(spec.base > 0)) throw new InvalidArgumentError(`learning rate must be > 0, got ${spec.base}`);
   if (!(spec.factor > 0 && spec.factor < 1)) throw new InvalidArgumentError(`learning-rate factor must be in (0, 1), got ${spec.factor}`);
@@ -60,7 +65,7 @@ export function reschedule(spec: ScheduleSpec, state: ScheduleState, epoch: numb
   let next: ScheduleSpec;
   if (change.plateau !== undefined || (change.dropEpochs === undefined && spec.kind === 'plateau')) {
     const patience = change.plateau ?? (spec.kind === 'plateau' ? spec.patience : 0);
-    const minLr = spec.kind === 'plateau' ? Math.min(spec.minLr, base * 1e-3) : base * 1e-3;
+    const minLr = spec.kind === 'plateau' ? Math.min(spec.minLr, plateauFloor(base)) : plateauFloor(base);
     next = { kind: 'plateau', base, patience, factor, minLr };
   } else {
     const dropEpochs = change.dropEpochs ?? (spec.kind === 'steps' ? spec.dropEpochs.filter((e) => e > epoch) : []);

@@ -11,7 +11,7 @@ import { Trainer, type TrainReporter } from '../../train/trainer.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
-import type { ScheduleChange, ScheduleSpec } from '../../train/schedule.js';
+import { plateauFloor, type ScheduleChange, type ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
 import { augmentOptions, type AugmentOptions } from '../../data/augment.js';
@@ -78,7 +78,7 @@ function schedule(flags: Flags): ScheduleSpec {
   const factor = flags['lr-factor'] ?? 0.2;
   if (flags.plateau !== undefined) {
     if (flags['lr-drop']) throw new InvalidArgumentError('give either --lr-drop or --plateau, not both');
-    return { kind: 'plateau', base, patience: flags.plateau, factor, minLr: base * 1e-3 };
+    return { kind: 'plateau', base, patience: flags.plateau, factor, minLr: plateauFloor(base) };
   }
   return { kind: 'steps', base, dropEpochs: dropEpochs(flags['lr-drop'] ?? ''), factor };
 }
