@@ -21,6 +21,7 @@ import '../tf.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { FileFormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fitsHalf, toHalf } from '../util/half.js';
 import type { HourglassConfig } from '../model/config.js';
 import { heatmapSize } from '../model/config.js';
 import { FoldedParams } from '../model/fold.js';
@@ -50,6 +51,11 @@ export interface ExportedSkeleton {
 export interface TfjsExportOptions {
   /** The checkpoint's metadata; `meta.skeleton` (a built-in id or a skeleton object) names the heatmap channels. */
   readonly meta?: Readonly<Record<string, unknown>>;
+  /**
+   * 'float16' stores the kernels (weights of rank 2 or more) as float16 with TF.js's own `quantization: { dtype:
+   * 'float16' }` manifest entry, which tf.loadLayersModel expands to float32: half the download. Default 'float32'.
+   */
+  readonly precision?: 'float32' | 'float16';
 }
 
 export interface TfjsExportResult {
@@ -250,13 +256,14 @@ export async function exportTfjs(model: HourglassModel, dir: string, options: Tf
   }
   const saved = artifacts as tfjs.io.ModelArtifacts | null;
   if (!saved || !saved.weightSpecs || saved.weightData === undefined) throw new Error('tfjs save handler received no weights');
-  const weights = new Uint8Array(new tfjs.io.CompositeArrayBuffer(saved.weightData).slice());
+  const float32 = new Uint8Array(new tfjs.io.CompositeArrayBuffer(saved.weightData).slice());
+  const { specs, weights } = options.precision === 'float16' ? halveWeights(saved.weightSpecs, float32) : { specs: saved.weightSpecs, weights: float32 };
   const modelJson: tfjs.io.ModelJSON = {
     format: saved.format,
     generatedBy: saved.generatedBy,
     convertedBy: 'hourglass export --format tfjs',
     modelTopology: saved.modelTopology as object,
-    weightsManifest: [{ paths: [TFJS_FILES.weights], weights: saved.weightSpecs }],
+    weightsManifest: [{ paths: [TFJS_FILES.weights], weights: specs }],
     ...(saved.userDefinedMetadata ? { userDefinedMetadata: saved.userDefinedMetadata } : {}),
   };
   const files: [string, Uint8Array | string][] = [
@@ -270,6 +277,35 @@ export async function exportTfjs(model: HourglassModel, dir: string, options: Tf
     bytes += typeof content === 'string' ? Buffer.byteLength(content, 'utf8') : content.byteLength;
   }
   return { dir: out, files: files.map(([name]) => join(out, name)), bytes };
+}
+
+/** Re-encodes float32 kernels (rank >= 2, values within the half range) as float16 entries of the manifest. */
+function halveWeights(specs: tfjs.io.WeightsManifestEntry[], data: Uint8Array): { specs: tfjs.io.WeightsManifestEntry[]; weights: Uint8Array } {
+  const parts: Uint8Array[] = [];
+  const out: tfjs.io.WeightsManifestEntry[] = [];
+  let offset = 0;
+  for (const spec of specs) {
+    if (spec.dtype !== 'float32' || spec.quantization) throw new Error(`tfjs export: unexpected weight ${spec.name} (${spec.dtype})`);
+    const length = spec.shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(data.slice(offset, offset + 4 * length).buffer);
+    offset += 4 * length;
+    if (spec.shape.length >= 2 && fitsHalf(values)) {
+      const half = toHalf(values);
+      parts.push(new Uint8Array(half.buffer));
+      out.push({ ...spec, quantization: { dtype: 'float16' } });
+    } else {
+      parts.push(new Uint8Array(values.buffer));
+      out.push(spec);
+    }
+  }
+  if (offset !== data.byteLength) throw new Error(`tfjs export: weight specs cover ${offset} of ${data.byteLength} bytes`);
+  const weights = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    weights.set(p, at);
+    at += p.byteLength;
+  }
+  return { specs: out, weights };
 }
 
 /**

@@ -2,12 +2,15 @@
 // state such as optimiser slots), and free-form metadata. Written atomically; loading checks every tensor.
 //
 // Layout: 8-byte magic "HGCKPT01", uint32 LE header length, UTF-8 JSON header, zero padding to a multiple of 8,
-// then the float32 little-endian data of each tensor at the header's byte offsets (relative to the data start).
+// then the little-endian data of each tensor at the header's byte offsets (relative to the data start, each a
+// multiple of 4). A tensor's dtype is float32, or float16 for weight matrices saved with `precision: 'float16'`
+// (half the file; read back as float32).
 import { readFileSync, existsSync } from 'node:fs';
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
 import { CheckpointMismatchError, FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { fitsHalf, fromHalf, toHalf } from '../util/half.js';
 import { makeConfig, type HourglassConfig } from './config.js';
 import { HourglassModel } from './model.js';
 import type { ParamStore } from './params.js';
@@ -29,11 +32,17 @@ export interface Checkpoint {
   readonly meta: Record<string, unknown>;
 }
 
+/** How tensors are stored: float32, or float16 for the network's weight matrices (see `saveCheckpoint`). */
+export type Precision = 'float32' | 'float16';
+type StoredDtype = Precision;
+
+const BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2 };
+
 interface HeaderEntry {
   name: string;
   group: 'weights' | 'state';
   shape: number[];
-  dtype: 'float32';
+  dtype: StoredDtype;
   offset: number;
   length: number;
 }
@@ -46,7 +55,11 @@ interface Header {
   tensors: HeaderEntry[];
 }
 
-/** Reads tensors' values and writes the checkpoint file atomically. */
+/**
+ * Reads tensors' values and writes the checkpoint file atomically. With `precision: 'float16'` the weights'
+ * convolution kernels (every tensor of rank 2 or more: nearly all the bytes) are stored as float16 when their
+ * values fit its range; biases, batch-norm parameters and statistics, and training state stay float32.
+ */
 export async function saveCheckpoint(
   path: string,
   contents: {
@@ -54,8 +67,10 @@ export async function saveCheckpoint(
     weights: ReadonlyMap<string, Tensor>;
     state?: ReadonlyMap<string, Tensor>;
     meta?: Record<string, unknown>;
+    precision?: Precision;
   },
 ): Promise<void> {
+  const half = contents.precision === 'float16';
   const entries: HeaderEntry[] = [];
   const blobs: Uint8Array[] = [];
   let offset = 0;
@@ -64,10 +79,18 @@ export async function saveCheckpoint(
     for (const [name, tensor] of map) {
       const data = (await tensor.data()) as Float32Array;
       const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-      const bytes = new Uint8Array(f32.buffer, f32.byteOffset, f32.byteLength);
-      entries.push({ name, group, shape: [...tensor.shape], dtype: 'float32', offset, length: f32.length });
+      const dtype: StoredDtype = half && group === 'weights' && tensor.rank >= 2 && fitsHalf(f32) ? 'float16' : 'float32';
+      const packed = dtype === 'float16' ? toHalf(f32) : f32;
+      const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+      entries.push({ name, group, shape: [...tensor.shape], dtype, offset, length: f32.length });
       blobs.push(bytes);
       offset += bytes.byteLength;
+      // Keep every tensor's data 4-byte aligned after a float16 tensor of odd length.
+      const pad = (4 - (bytes.byteLength % 4)) % 4;
+      if (pad) {
+        blobs.push(new Uint8Array(pad));
+        offset += pad;
+      }
     }
   }
   const header: Header = { format: 'hourglass-checkpoint', version: 1, config: contents.config, meta: contents.meta ?? {}, tensors: entries };
@@ -108,12 +131,14 @@ export function readCheckpoint(path: string): Checkpoint {
   const state = new Map<string, StoredTensor>();
   for (const e of header.tensors) {
     const size = e.shape.reduce((a, b) => a * b, 1);
-    if (e.dtype !== 'float32' || size !== e.length) throw new FileFormatError(path, `tensor ${e.name}: bad entry in header`);
+    if (!Object.hasOwn(BYTES, e.dtype) || size !== e.length) throw new FileFormatError(path, `tensor ${e.name}: bad entry in header`);
     const start = dataStart + e.offset;
-    if (start + 4 * e.length > buf.byteLength) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
-    // Copy into an aligned buffer (the file buffer's offset need not be 4-aligned).
-    const data = new Float32Array(e.length);
-    new Uint8Array(data.buffer).set(buf.subarray(start, start + 4 * e.length));
+    const byteLength = BYTES[e.dtype] * e.length;
+    if (start + byteLength > buf.byteLength) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
+    // Copy into an aligned buffer (the file buffer's offset need not be aligned).
+    const raw = new Uint8Array(byteLength);
+    raw.set(buf.subarray(start, start + byteLength));
+    const data = e.dtype === 'float16' ? fromHalf(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
     (e.group === 'state' ? state : weights).set(e.name, { shape: e.shape, data });
   }
   return { config, weights, state, meta: header.meta ?? {} };
@@ -147,7 +172,7 @@ export function assignWeights(params: ParamStore, weights: ReadonlyMap<string, S
 export async function saveModel(
   path: string,
   model: HourglassModel,
-  extra: { state?: ReadonlyMap<string, Tensor>; meta?: Record<string, unknown> } = {},
+  extra: { state?: ReadonlyMap<string, Tensor>; meta?: Record<string, unknown>; precision?: Precision } = {},
 ): Promise<void> {
   await saveCheckpoint(path, { config: model.config, weights: model.params.all(), ...extra });
 }

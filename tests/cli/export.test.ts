@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { HourglassModel } from '../../src/model/model.js';
-import { saveModel } from '../../src/model/checkpoint.js';
+import { loadModel, saveModel } from '../../src/model/checkpoint.js';
+import { tf, type Tensor4D } from '../../src/tf.js';
+import { relativeError } from '../model/random-bn.js';
 import { useCpu } from '../helpers.js';
 
 async function tinyCheckpoint(meta?: Record<string, unknown>): Promise<{ dir: string; file: string }> {
@@ -63,13 +65,15 @@ test('export refuses bad input with exit code 2, one line naming the problem, an
   writeFileSync(truncated, readFileSync(file).subarray(0, 2000));
   const out = join(dir, 'out');
   const cases: [string[], RegExp][] = [
-    [['--model', file, '--format', 'onnx'], /unknown export format 'onnx' \(formats: tfjs\)/],
-    [['--model', file], /export needs --format \(one of: tfjs\)/],
+    [['--model', file, '--format', 'onnx'], /unknown export format 'onnx' \(formats: tfjs, checkpoint\)/],
+    [['--model', file], /export needs --format \(one of: tfjs, checkpoint\)/],
     [['--format', 'tfjs'], /export needs --model/],
     [['--model', join(dir, 'absent.ckpt'), '--format', 'tfjs'], /absent\.ckpt: checkpoint file not found/],
     [['--model', corrupt, '--format', 'tfjs'], /corrupt\.ckpt: not an hourglass checkpoint/],
     [['--model', truncated, '--format', 'tfjs'], /truncated\.ckpt: .*truncated/],
     [['--model', file, '--format', 'tfjs', 'extra'], /export takes no arguments/],
+    [['--model', file, '--format', 'checkpoint', '--precision', 'int8'], /unknown precision 'int8' \(one of: float32, float16\)/],
+    [['--model', join(dir, 'absent.ckpt'), '--format', 'checkpoint'], /absent\.ckpt: checkpoint file not found/],
   ];
   for (const [args, message] of cases) {
     const io = capture();
@@ -79,6 +83,43 @@ test('export refuses bad input with exit code 2, one line naming the problem, an
     assert.ok(!existsSync(out), `${args.join(' ')}: nothing written`);
   }
   assert.deepEqual(readdirSync(dir).sort(), ['corrupt.ckpt', 'tiny.ckpt', 'truncated.ckpt']);
+});
+
+test('export --format checkpoint --precision float16 writes a weights-only checkpoint half the size that predicts the same', async () => {
+  const { dir, file } = await tinyCheckpoint({ skeleton: 'lsp14', epoch: 3 });
+  // Training state in the source (as in a run's last.ckpt) is left out of the export.
+  const withState = join(dir, 'last.ckpt');
+  const source = loadModel(file).model;
+  await saveModel(withState, source, { state: new Map([['optimizer.ms.x', tf.ones([64])]]), meta: { skeleton: 'lsp14', epoch: 3 } });
+  const out = join(dir, 'small.ckpt');
+  const io = capture();
+  assert.equal(await main(['export', '--model', withState, '--format', 'checkpoint', '--precision', 'float16', '--out', out, '--json'], io), 0, io.errors.join('\n'));
+  const r = JSON.parse(io.lines[0]) as { files: string[]; bytes: number };
+  assert.deepEqual(r.files, [out]);
+  assert.equal(r.bytes, readFileSync(out).byteLength);
+  assert.ok(r.bytes < 0.6 * readFileSync(file).byteLength, `${r.bytes} bytes vs ${readFileSync(file).byteLength}`);
+  const { model, checkpoint } = loadModel(out);
+  try {
+    assert.equal(checkpoint.state.size, 0);
+    assert.deepEqual(checkpoint.meta, { skeleton: 'lsp14', epoch: 3 });
+    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 2) as Tensor4D;
+    const [a, b] = [source.predict(x), model.predict(x)];
+    const err = relativeError(await b.data(), await a.data());
+    assert.ok(err > 0 && err < 5e-3, `relative error ${err}`);
+    tf.dispose([x, a, b]);
+  } finally {
+    model.dispose();
+    source.dispose();
+  }
+  // Without --out: <name>-<precision>.ckpt in the current folder.
+  const cwd = process.cwd();
+  process.chdir(dir);
+  try {
+    assert.equal(await main(['export', '--model', file, '--format', 'checkpoint'], capture()), 0);
+    assert.ok(existsSync(join(dir, 'tiny-float32.ckpt')));
+  } finally {
+    process.chdir(cwd);
+  }
 });
 
 test('export --help lists its options', async () => {

@@ -147,6 +147,33 @@ test('hourglass.json and model.json carry the config, the joint names and the co
   }
 });
 
+test("precision 'float16' halves weights.bin with TF.js's own float16 entries, and the stock loader predicts the same heatmaps", async () => {
+  await useCpu();
+  const model = tinyModel({ stacks: 2, features: 16, joints: 5, inputSize: 64, depth: 2 }, 9);
+  const root = mkdtempSync(join(tmpdir(), 'hg-tfjs-'));
+  try {
+    await exportTfjs(model, join(root, 'f32'));
+    await exportTfjs(model, join(root, 'f16'), { precision: 'float16' });
+    const sizes = ['f32', 'f16'].map((d) => readFileSync(join(root, d, 'weights.bin')).byteLength);
+    assert.ok(sizes[1] < 0.6 * sizes[0], `weights.bin ${sizes[1]} vs ${sizes[0]} bytes`);
+    const json = JSON.parse(readFileSync(join(root, 'f16', 'model.json'), 'utf8')) as tfjs.io.ModelJSON;
+    const specs = json.weightsManifest.flatMap((g) => g.weights);
+    for (const spec of specs) {
+      assert.equal(spec.quantization?.dtype, spec.shape.length >= 2 ? 'float16' : undefined, `${spec.name} [${spec.shape.join(', ')}]`);
+    }
+    const loaded = await loadWithStockApi(join(root, 'f16'));
+    try {
+      const { expected, actual } = predictBoth(model, loaded, 2, 4);
+      const err = relativeError(actual, expected);
+      assert.ok(err > 0 && err < 5e-3, `float16 export: relative error ${err}`);
+    } finally {
+      loaded.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
 test('a second export overwrites its own files and leaves other files in the folder alone', async () => {
   await useCpu();
   const dir = mkdtempSync(join(tmpdir(), 'hg-tfjs-'));

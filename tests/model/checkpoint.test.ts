@@ -8,6 +8,7 @@ import { tf } from '../../src/tf.js';
 import { HourglassModel } from '../../src/model/model.js';
 import { saveModel, loadModel, readCheckpoint, assignWeights } from '../../src/model/checkpoint.js';
 import { useCpu } from '../helpers.js';
+import { randomiseBatchNorms, relativeError } from './random-bn.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 
 const CFG = { stacks: 2, features: 8, joints: 3, inputSize: 32, depth: 3 };
@@ -93,5 +94,75 @@ test('overwriting a checkpoint replaces it whole', async () => {
   } finally {
     a.dispose();
     b.dispose();
+  }
+});
+
+test("precision 'float16' stores kernels as float16 and the rest as float32; loading expands them", async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const full = join(dir, 'full.ckpt');
+  const half = join(dir, 'half.ckpt');
+  // 6 features: the residuals' 3x3 kernels are [3, 3, 3, 3], an odd number of float16 values.
+  const model = HourglassModel.create({ ...CFG, features: 6 }, 4);
+  randomiseBatchNorms(model, 400);
+  const state = new Map([['optimizer.ms.stem.conv.weight', tf.fill([2, 3], 1 / 3)]]);
+  try {
+    await saveModel(full, model, { state });
+    await saveModel(half, model, { state, meta: { note: 'half' }, precision: 'float16' });
+    const header = JSON.parse(readFileSync(half).toString('utf8', 12, 12 + readFileSync(half).readUInt32LE(8))) as {
+      tensors: { name: string; group: string; shape: number[]; dtype: string; offset: number }[];
+    };
+    for (const e of header.tensors) {
+      const want = e.group === 'weights' && e.shape.length >= 2 ? 'float16' : 'float32';
+      assert.equal(e.dtype, want, `${e.name} (${e.group}, rank ${e.shape.length})`);
+      assert.equal(e.offset % 4, 0, `${e.name}: aligned`);
+    }
+    assert.ok(header.tensors.some((e) => e.dtype === 'float16' && e.shape.reduce((a, b) => a * b, 1) % 2 === 1), 'an odd-length float16 tensor is covered');
+    const sizes = [full, half].map((p) => readFileSync(p).byteLength);
+    assert.ok(sizes[1] < 0.6 * sizes[0], `float16 file ${sizes[1]} bytes vs ${sizes[0]}`);
+
+    const ckpt = readCheckpoint(half);
+    assert.deepEqual(ckpt.meta, { note: 'half' });
+    assert.deepEqual(Array.from(ckpt.state.get('optimizer.ms.stem.conv.weight')?.data ?? []), Array.from(new Float32Array(6).fill(1 / 3)), 'state exact');
+    for (const spec of model.params.specs) {
+      const original = model.params.get(spec.name).dataSync();
+      const stored = ckpt.weights.get(spec.name)?.data as Float32Array;
+      original.forEach((v, i) => {
+        const bound = spec.shape.length >= 2 ? Math.abs(v) * 2 ** -11 + 2 ** -25 : 0;
+        assert.ok(Math.abs(stored[i] - v) <= bound, `${spec.name}[${i}]: ${stored[i]} vs ${v}`);
+      });
+    }
+    const { model: loaded } = loadModel(half);
+    try {
+      const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 6) as Tensor4D;
+      const a = model.predict(x);
+      const b = loaded.predict(x);
+      const err = relativeError(await b.data(), await a.data());
+      assert.ok(err > 0 && err < 5e-3, `float16 weights change the heatmaps by ${err} of their range`);
+      tf.dispose([x, a, b]);
+    } finally {
+      loaded.dispose();
+    }
+  } finally {
+    model.dispose();
+    tf.dispose([...state.values()]);
+  }
+});
+
+test('a tensor with an unknown dtype in the header is refused', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const good = join(dir, 'good.ckpt');
+  const model = HourglassModel.create(CFG);
+  await saveModel(good, model);
+  model.dispose();
+  const bytes = readFileSync(good);
+  const length = bytes.readUInt32LE(8);
+  // Same-length names keep the layout: an unknown type, and one that is a property of every object.
+  for (const dtype of ['float64', 'valueOf']) {
+    const text = bytes.toString('utf8', 12, 12 + length).replace('"dtype":"float32"', `"dtype":"${dtype}"`);
+    const bad = join(dir, 'bad.ckpt');
+    writeFileSync(bad, Buffer.concat([bytes.subarray(0, 12), Buffer.from(text, 'utf8'), bytes.subarray(12 + length)]));
+    assert.throws(() => readCheckpoint(bad), /bad\.ckpt: tensor .*: bad entry in header/, dtype);
   }
 });

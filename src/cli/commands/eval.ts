@@ -66,8 +66,7 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 }
 
 async function modelPredictions(flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, dataset: Dataset, tty: boolean): Promise<Float32Array> {
-  const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
-  process.stderr.write(`${choice.message}\n`);
+  const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
   if (flags.model) {
     path = resolveModelPath(flags.model);
@@ -80,6 +79,9 @@ async function modelPredictions(flags: { model?: string; backend?: string; batch
     path = bundledModelPath(bundled);
     process.stderr.write(`model: the bundled ${bundled.name} model (${path})\n`);
   }
+  // The model is found (or refused) before the backend starts; the file is read once the backend is up.
+  const choice = await useBackend(backend);
+  process.stderr.write(`${choice.message}\n`);
   const { model, checkpoint } = loadModel(path);
   const k = dataset.skeleton.joints.length;
   const stored = parseSkeleton(checkpoint.meta.skeleton);

@@ -1,20 +1,25 @@
 // `hourglass export`: writes a checkpoint as a model other runtimes load; `--format tfjs` gives a TF.js
-// LayersModel folder (model.json + weights.bin + hourglass.json) for tf.loadLayersModel in the browser or Node.
-import { basename, extname, resolve } from 'node:path';
+// LayersModel folder (model.json + weights.bin + hourglass.json) for tf.loadLayersModel in the browser or Node,
+// `--format checkpoint` a weights-only checkpoint (no optimiser state) for predict/eval/createEstimator.
+// `--precision float16` halves either: the kernels are stored as float16 (how the bundled models are shipped).
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
-import { loadModel } from '../../model/checkpoint.js';
+import { loadModel, saveModel, type Precision } from '../../model/checkpoint.js';
 import { resolveModelPath } from '../../api/models.js';
 import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
 
-export const EXPORT_FORMATS = ['tfjs'] as const;
+export const EXPORT_FORMATS = ['tfjs', 'checkpoint'] as const;
+const PRECISIONS: readonly Precision[] = ['float32', 'float16'];
 
 const FLAGS = {
   model: { type: 'string', help: 'checkpoint to export (e.g. runs/x/best.ckpt) or a bundled model: lsp14, flic' },
-  format: { type: 'string', help: `output format: ${EXPORT_FORMATS.join(', ')} (TF.js LayersModel: model.json + weights.bin)` },
-  out: { type: 'string', help: 'output folder (default: <checkpoint name>-tfjs in the current folder)' },
+  format: { type: 'string', help: `output format: ${EXPORT_FORMATS.join(', ')} (TF.js LayersModel: model.json + weights.bin; or a weights-only checkpoint)` },
+  precision: { type: 'string', help: 'float32 (default) or float16: kernels stored as float16, half the size' },
+  out: { type: 'string', help: 'output folder for tfjs (default <checkpoint name>-tfjs), file for checkpoint (default <checkpoint name>-<precision>.ckpt)' },
   json: { type: 'boolean', help: 'print one JSON object { files, bytes, dir }' },
 } as const;
 
@@ -24,8 +29,8 @@ function size(bytes: number): string {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'write a checkpoint as a TF.js LayersModel (model.json + weights) for the browser and Node',
-  usage: 'export --model CKPT --format tfjs [--out DIR] [--json]',
+  summary: 'write a checkpoint as a TF.js LayersModel for the browser and Node, or as a smaller weights-only checkpoint',
+  usage: 'export --model CKPT --format tfjs|checkpoint [--precision float32|float16] [--out PATH] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -35,7 +40,10 @@ export const exportCommand: Command = {
     if (!(EXPORT_FORMATS as readonly string[]).includes(flags.format)) {
       throw new InvalidArgumentError(`unknown export format '${flags.format}' (formats: ${EXPORT_FORMATS.join(', ')})`);
     }
-    const dir = resolve(flags.out ?? `${basename(flags.model, extname(flags.model))}-tfjs`);
+    const precision = (flags.precision ?? 'float32') as Precision;
+    if (!PRECISIONS.includes(precision)) throw new InvalidArgumentError(`unknown precision '${flags.precision}' (one of: ${PRECISIONS.join(', ')})`);
+    const name = basename(flags.model, extname(flags.model));
+    const target = resolve(flags.out ?? (flags.format === 'tfjs' ? `${name}-tfjs` : `${name}-${precision}.ckpt`));
     // Folding and serialising are a few passes over the weights: the reference backend is exact and always there.
     await useBackend('cpu');
     // A missing or corrupt checkpoint fails here, before anything is written.
@@ -45,7 +53,18 @@ export const exportCommand: Command = {
       if (!flags.json) {
         io.out(`exporting ${flags.model}: ${c.stacks} stack(s), ${c.features} features, ${c.joints} joints, input ${c.inputSize}x${c.inputSize}`);
       }
-      const result = await exportTfjs(model, dir, { meta: checkpoint.meta });
+      if (flags.format === 'checkpoint') {
+        if (existsSync(target) && statSync(target).isDirectory()) throw new InvalidArgumentError(`export file ${target} is a folder`);
+        await saveModel(target, model, { meta: checkpoint.meta, precision });
+        const bytes = statSync(target).size;
+        if (flags.json) {
+          io.out(JSON.stringify({ files: [target], bytes, dir: dirname(target) }));
+          return 0;
+        }
+        io.out(`  wrote ${target} (${size(bytes)}, ${precision}): use it with --model ${target} or createEstimator({ model: '${target}' })`);
+        return 0;
+      }
+      const result = await exportTfjs(model, target, { meta: checkpoint.meta, precision });
       if (flags.json) {
         io.out(JSON.stringify({ files: result.files, bytes: result.bytes, dir: result.dir }));
         return 0;
