@@ -8,6 +8,7 @@ export { ParamStore, type ParamSpec } from './model/params.js';
 export { registerModelOps, type ModelOps, type BatchNormTrainResult } from './model/ops.js';
 export { exportTfjs, toLayersModel, loadTfjsExport, type TfjsExportOptions, type TfjsExportResult } from './export/tfjs.js';
 export { saveCheckpoint, readCheckpoint, saveModel, loadModel, assignWeights, type Checkpoint, type StoredTensor, type Precision } from './model/checkpoint.js';
+export { initialiseFrom, type InitReport } from './model/init.js';
 export { HeatmapCodec, type CodecOptions, type EncodedTargets, type DecodedJoints } from './codec/heatmap.js';
 export { decodeBatch, flipHeatmaps } from './codec/tensors.js';
 export * from './geometry/affine.js';

@@ -32,6 +32,13 @@ export interface TrainConfig {
   readonly maxImages: number | null;
   /** Backend the run was started with (informational; resume may use another). */
   readonly backend: string;
+  /**
+   * The checkpoint whose weights the run started from (`--init`; see src/model/init.ts), and whether its heads start
+   * over because its joints are not the data's; absent: a fresh network.
+   */
+  readonly init?: { readonly from: string; readonly freshHeads: boolean };
+  /** The learning rate rises linearly over the run's first this many steps (`--warmup`); absent or 0: none. */
+  readonly warmupSteps?: number;
 }
 
 export const TRAIN_DEFAULTS = {

@@ -24,6 +24,11 @@ export function initialScheduleState(spec: ScheduleSpec): ScheduleState {
   return { lr: spec.base, best: null, badEpochs: 0 };
 }
 
+/** The share of the scheduled rate used at a (0-based) global step while warming up over `warmupSteps`. */
+export function warmupFactor(globalStep: number, warmupSteps: number | undefined): number {
+  return warmupSteps && globalStep < warmupSteps ? (globalStep + 1) / warmupSteps : 1;
+}
+
 /** The learning rate for an epoch (0-based) under a step schedule. */
 export function stepLearningRate(spec: Extract<ScheduleSpec, { kind: 'steps' }>, epoch: number): number {
   const drops = spec.dropEpochs.filter((e) => epoch >= e).length;

@@ -16,7 +16,8 @@ import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
 import { heatmapLoss } from './loss.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rmsprop } from './rmsprop.js';
-import { endEpoch, initialScheduleState, reschedule, type ScheduleChange, type ScheduleState } from './schedule.js';
+import { endEpoch, initialScheduleState, reschedule, warmupFactor, type ScheduleChange, type ScheduleState } from './schedule.js';
+import { initialiseFrom } from '../model/init.js';
 import { RunLog, runPath, writeJson } from './run-files.js';
 import { renderPlot } from './plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -77,10 +78,24 @@ export class Trainer {
     this.log = new RunLog(runPath(dir, 'log'));
   }
 
-  /** A new run in `dir` (its config.json is written first). */
+  /**
+   * A new run in `dir` (its config.json is written first); with `config.init`, the network starts from that
+   * checkpoint's weights (src/model/init.ts: copied, grown or re-headed), which is checked before anything is written.
+   */
   static create(config: TrainConfig, dir: string, reporter: TrainReporter = {}): Trainer {
-    writeJson(runPath(dir, 'config'), config);
     const model = HourglassModel.create(config.model, config.seed);
+    let initSummary: string | null = null;
+    if (config.init) {
+      try {
+        const source = readCheckpoint(config.init.from);
+        initSummary = initialiseFrom(model.params, model.config, source, config.init.from, { freshHeads: config.init.freshHeads }).summary;
+      } catch (err) {
+        model.dispose();
+        throw err;
+      }
+      reporter.message?.(`initialised from ${config.init.from}: ${initSummary}`);
+    }
+    writeJson(runPath(dir, 'config'), config);
     const optimizer = new Rmsprop(model.params.trainable());
     const position: RunPosition = {
       epoch: 0, stepInEpoch: 0, globalStep: 0, imagesSeen: 0,
@@ -88,6 +103,7 @@ export class Trainer {
     };
     const trainer = new Trainer(config, dir, model, optimizer, position, reporter);
     trainer.log.truncateAfter(-1);
+    if (initSummary) trainer.log.append({ type: 'init', globalStep: 0, from: config.init?.from, summary: initSummary });
     return trainer;
   }
 
@@ -212,6 +228,7 @@ export class Trainer {
       const started = performance.now();
       const batch = await source.next();
       const b = batch.size;
+      const lr = position.schedule.lr * warmupFactor(position.globalStep, config.warmupSteps);
       const loss = tf.tidy(() => {
         const x = tf.tensor4d(batch.inputs, [b, s, s, 3]) as Tensor4D;
         const y = tf.tensor4d(batch.targets, [b, h, h, k]) as Tensor4D;
@@ -220,7 +237,7 @@ export class Trainer {
         const lossValue = value.dataSync()[0];
         if (!Number.isFinite(lossValue)) return lossValue;
         const byName = new Map<string, Tensor>(Object.entries(grads).map(([varName, g]) => [paramOf.get(varName) as string, g]));
-        this.optimizer.apply(byName, position.schedule.lr);
+        this.optimizer.apply(byName, lr);
         return lossValue;
       });
       if (!Number.isFinite(loss)) {
@@ -239,12 +256,12 @@ export class Trainer {
       const imagesPerSecond = (intervalSteps * config.batchSize * 1000) / Math.max(1, now - intervalStart);
       this.reporter.step?.({
         epoch: position.epoch, epochs: config.epochs, step: position.stepInEpoch, stepsPerEpoch: source.stepsPerEpoch,
-        loss, lr: position.schedule.lr, imagesPerSecond, imagesSeen: position.imagesSeen, globalStep: position.globalStep,
+        loss, lr, imagesPerSecond, imagesSeen: position.imagesSeen, globalStep: position.globalStep,
       });
       if (intervalSteps >= config.logEvery) {
         this.log.append({
           type: 'train', globalStep: position.globalStep, epoch: position.epoch + 1, step: position.stepInEpoch,
-          images: position.imagesSeen, loss: intervalLoss / intervalSteps, lr: position.schedule.lr,
+          images: position.imagesSeen, loss: intervalLoss / intervalSteps, lr,
           imagesPerSecond: Number(imagesPerSecond.toFixed(2)),
         });
         intervalLoss = 0;

@@ -1,7 +1,13 @@
 // `hourglass train` argument handling: bad combinations and bad data are one clear line and a non-zero exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { HourglassModel } from '../../src/model/model.js';
+import { saveModel } from '../../src/model/checkpoint.js';
+import type { TrainConfig } from '../../src/train/config.js';
+import { useCpu } from '../helpers.js';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { parseSourceSpec, validationOptions } from '../../src/cli/datasets.js';
@@ -44,4 +50,41 @@ test('extra sources and validation splits', () => {
   assert.deepEqual(validationOptions({ format: 'flic', root: 'f' }), { format: 'flic', root: 'f', split: 'valid', images: undefined });
   assert.deepEqual(validationOptions({ format: 'lspet', root: 'l', images: '1-10' }, '11-12'), { format: 'lspet', root: 'l', images: '11-12' });
   assert.equal(validationOptions({ format: 'lspet', root: 'l' }), null);
+});
+
+test('train --init grows a checkpoint into a larger network, with the size it does not change taken from it; --warmup ramps the rate', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-init-'));
+  const source = join(dir, 'source.ckpt');
+  const small = HourglassModel.create({ stacks: 1, features: 8, joints: 14, inputSize: 64, depth: 4 }, 2);
+  await saveModel(source, small, { meta: { skeleton: 'lsp14' } });
+  small.dispose();
+  const out = join(dir, 'run');
+  const io = capture();
+  const code = await main(['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--images', '1-8', '--no-val', '--init', source,
+    '--stacks', '2', '--modules', '2', '--batch', '4', '--epochs', '1', '--warmup', '4', '--lr', '1e-3', '--log-every', '1', '--workers', '1',
+    '--out', out, '--backend', 'cpu'], io);
+  assert.equal(code, 0, io.errors.join('\n'));
+  const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as TrainConfig;
+  assert.deepEqual(config.model, { stacks: 2, features: 8, modules: 2, joints: 14, inputSize: 64, depth: 4 });
+  assert.deepEqual(config.init, { from: source, freshHeads: false });
+  assert.equal(config.warmupSteps, 4);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; lr?: number; summary?: string });
+  assert.equal(log[0].type, 'init');
+  // Depth 4: per stack up, low1 and low3 at 4 levels, the bottom and the head's residual; 2 stacks.
+  assert.match(log[0].summary ?? '', /^\d+ tensors copied; 28 new residual modules start as identities; 1 new stack\(s\) start as copies of stack 1$/);
+  const rates = log.filter((r) => r.type === 'train').map((r) => r.lr);
+  assert.deepEqual(rates, [0.25e-3, 0.5e-3]);
+  // Refusals, before anything is written.
+  const cases: [string[], RegExp][] = [
+    [['--init', join(dir, 'absent.ckpt')], /absent\.ckpt: checkpoint file not found/],
+    [['--init', source, '--features', '16'], /--init .*source\.ckpt: it has 8 features, this network 16/],
+  ];
+  for (const [args, message] of cases) {
+    const target = join(dir, 'refused');
+    const e = capture();
+    assert.equal(await main(['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--images', '1-8', '--no-val', '--out', target, '--backend', 'cpu', ...args], e), 2, args.join(' '));
+    assert.match(e.errors[e.errors.length - 1], message);
+    assert.ok(!existsSync(join(target, 'config.json')), 'nothing written');
+  }
 });

@@ -1,7 +1,7 @@
 // `hourglass train`: trains a stacked hourglass on one or more datasets, or continues a run with --resume.
 // Ctrl-C / SIGTERM save a checkpoint and exit; the run folder holds everything needed to continue.
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -11,6 +11,9 @@ import { Trainer, type TrainReporter } from '../../train/trainer.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
+import { readCheckpoint } from '../../model/checkpoint.js';
+import { resolveModelPath } from '../../api/models.js';
+import { parseSkeleton } from '../../data/skeletons/index.js';
 import { plateauFloor, type ScheduleChange, type ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
@@ -26,6 +29,8 @@ const FLAGS = {
   'val-images': { type: 'string', help: 'records of the same dataset to validate on, e.g. 6001-7000' },
   'val-split': { type: 'string', help: 'flic/mpii: validation split (default valid)' },
   'no-val': { type: 'boolean', help: 'do not validate' },
+  init: { type: 'string', help: "start from a checkpoint's weights (a path, or a bundled model: lsp14, flic); network flags default to its, and more --stacks / --modules grow it (new parts start as identities)" },
+  warmup: { type: 'int', min: 0, help: 'raise the learning rate linearly over the first N steps (advised with --init: the optimiser starts without statistics)' },
   stacks: { type: 'int', min: 1, help: 'stacked hourglasses (default 2)' },
   features: { type: 'int', min: 2, help: 'feature channels (default 256)' },
   modules: { type: 'int', min: 1, help: 'residual modules per step (default 1)' },
@@ -108,10 +113,19 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
   const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
   const train = [first, ...(flags.extra ?? []).map(parseSourceSpec)];
   const val = flags['no-val'] ? null : validationOptions(first, flags['val-images'], flags['val-split']);
-  // Read the first source once here to learn its joint count (and fail early on bad data).
-  const joints = (await readDataset(first)).skeleton.joints.length;
+  // Read the first source once here to learn its joints (and fail early on bad data).
+  const skeleton = (await readDataset(first)).skeleton;
+  const joints = skeleton.joints.length;
+  // --init: the network's size defaults to the source's; its heads start over if its joints are not these.
+  const initFrom = flags.init !== undefined ? resolve(resolveModelPath(flags.init)) : undefined;
+  const source = initFrom !== undefined ? readCheckpoint(initFrom) : null;
+  const sourceSkeleton = source ? parseSkeleton(source.meta.skeleton) : null;
+  const base = source?.config;
   const config: TrainConfig = {
-    model: makeConfig({ stacks: flags.stacks, features: flags.features, modules: flags.modules, joints, inputSize: flags.input }),
+    model: makeConfig({
+      stacks: flags.stacks ?? base?.stacks, features: flags.features ?? base?.features, modules: flags.modules ?? base?.modules,
+      joints, inputSize: flags.input ?? base?.inputSize, depth: base?.depth,
+    }),
     train, val,
     batchSize: flags.batch ?? TRAIN_DEFAULTS.batchSize,
     epochs: flags.epochs ?? TRAIN_DEFAULTS.epochs,
@@ -126,6 +140,8 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
     checkpointMinutes: flags['checkpoint-minutes'] ?? TRAIN_DEFAULTS.checkpointMinutes,
     maxImages: flags['max-images'] ?? null,
     backend,
+    ...(initFrom !== undefined ? { init: { from: initFrom, freshHeads: Boolean(sourceSkeleton && sourceSkeleton.joints.join() !== skeleton.joints.join()) } } : {}),
+    ...(flags.warmup ? { warmupSteps: flags.warmup } : {}),
   };
   const out = flags.out ?? join('runs', `${flags.dataset}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`);
   if (existsSync(runPath(out, 'last'))) {
@@ -137,7 +153,7 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
 export const trainCommand: Command = {
   name: 'train',
   summary: 'train a stacked hourglass (or continue a run with --resume)',
-  usage: 'train --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] [--val-images C-D] [options] | train --resume DIR',
+  usage: 'train --dataset lsp|lspet|flic|mpii|coco|custom --root PATH [--images A-B] [--val-images C-D] [--init CKPT] [options] | train --resume DIR',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
