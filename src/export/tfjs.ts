@@ -21,7 +21,7 @@ import '../tf.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { FileFormatError, InvalidArgumentError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { fitsHalf, toHalf } from '../util/half.js';
+import { storesAsHalf, toHalf } from '../util/half.js';
 import type { HourglassConfig } from '../model/config.js';
 import { heatmapSize } from '../model/config.js';
 import { FoldedParams } from '../model/fold.js';
@@ -279,7 +279,7 @@ export async function exportTfjs(model: HourglassModel, dir: string, options: Tf
   return { dir: out, files: files.map(([name]) => join(out, name)), bytes };
 }
 
-/** Re-encodes float32 kernels (rank >= 2, values within the half range) as float16 entries of the manifest. */
+/** Re-encodes the float32 weights that `storesAsHalf` picks (the kernels) as float16 entries of the manifest. */
 function halveWeights(specs: tfjs.io.WeightsManifestEntry[], data: Uint8Array): { specs: tfjs.io.WeightsManifestEntry[]; weights: Uint8Array } {
   const parts: Uint8Array[] = [];
   const out: tfjs.io.WeightsManifestEntry[] = [];
@@ -289,7 +289,7 @@ function halveWeights(specs: tfjs.io.WeightsManifestEntry[], data: Uint8Array): 
     const length = spec.shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(data.slice(offset, offset + 4 * length).buffer);
     offset += 4 * length;
-    if (spec.shape.length >= 2 && fitsHalf(values)) {
+    if (storesAsHalf(spec.shape, values)) {
       const half = toHalf(values);
       parts.push(new Uint8Array(half.buffer));
       out.push({ ...spec, quantization: { dtype: 'float16' } });
@@ -299,13 +299,7 @@ function halveWeights(specs: tfjs.io.WeightsManifestEntry[], data: Uint8Array): 
     }
   }
   if (offset !== data.byteLength) throw new Error(`tfjs export: weight specs cover ${offset} of ${data.byteLength} bytes`);
-  const weights = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    weights.set(p, at);
-    at += p.byteLength;
-  }
-  return { specs: out, weights };
+  return { specs: out, weights: Buffer.concat(parts) };
 }
 
 /**

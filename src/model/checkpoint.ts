@@ -10,10 +10,10 @@ import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
 import { CheckpointMismatchError, FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { fitsHalf, fromHalf, toHalf } from '../util/half.js';
+import { fromHalf, storesAsHalf, toHalf } from '../util/half.js';
 import { makeConfig, type HourglassConfig } from './config.js';
 import { HourglassModel } from './model.js';
-import type { ParamStore } from './params.js';
+import { sameShape, type ParamStore } from './params.js';
 
 const MAGIC = 'HGCKPT01';
 
@@ -79,7 +79,7 @@ export async function saveCheckpoint(
     for (const [name, tensor] of map) {
       const data = (await tensor.data()) as Float32Array;
       const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-      const dtype: StoredDtype = half && group === 'weights' && tensor.rank >= 2 && fitsHalf(f32) ? 'float16' : 'float32';
+      const dtype: StoredDtype = half && group === 'weights' && storesAsHalf(tensor.shape, f32) ? 'float16' : 'float32';
       const packed = dtype === 'float16' ? toHalf(f32) : f32;
       const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
       entries.push({ name, group, shape: [...tensor.shape], dtype, offset, length: f32.length });
@@ -152,7 +152,7 @@ export function assignWeights(params: ParamStore, weights: ReadonlyMap<string, S
   for (const spec of params.specs) {
     const stored = weights.get(spec.name);
     if (!stored) throw new CheckpointMismatchError(`${source}: tensor ${spec.name} is missing`);
-    if (stored.shape.length !== spec.shape.length || stored.shape.some((d, i) => d !== spec.shape[i])) {
+    if (!sameShape(stored.shape, spec.shape)) {
       throw new CheckpointMismatchError(
         `${source}: tensor ${spec.name} has shape [${stored.shape.join(', ')}], the network expects [${spec.shape.join(', ')}]`,
       );

@@ -13,7 +13,7 @@
 import { tf } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { HourglassConfig } from './config.js';
-import type { ParamStore } from './params.js';
+import { sameShape, type ParamStore } from './params.js';
 import type { StoredTensor } from './checkpoint.js';
 
 export interface InitReport {
@@ -79,7 +79,7 @@ export function initialiseFrom(
     const stored = source.weights.get(from);
     if (!stored) refuse(`tensor ${from} is missing`);
     const st = stored as StoredTensor;
-    if (st.shape.length !== spec.shape.length || st.shape.some((d, i) => d !== spec.shape[i])) {
+    if (!sameShape(st.shape, spec.shape)) {
       refuse(`tensor ${from} has shape [${st.shape.join(', ')}], this network's ${name} [${spec.shape.join(', ')}]`);
     }
     tf.tidy(() => params.update(name, tf.tensor(st.data, [...st.shape], 'float32')));

@@ -14,6 +14,11 @@ export interface ParamSpec {
   readonly trainable: boolean;
 }
 
+/** Whether two tensor shapes are equal (same rank, same sides). */
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
 export function specSize(spec: ParamSpec): number {
   return spec.shape.reduce((a, b) => a * b, 1);
 }

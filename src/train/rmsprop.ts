@@ -5,6 +5,7 @@ import type { Tensor, Variable } from '../tf.js';
 import { CheckpointMismatchError } from '../errors.js';
 import type { StoredTensor } from '../model/checkpoint.js';
 import { ops } from '../model/ops.js';
+import { sameShape } from '../model/params.js';
 
 export interface RmspropOptions {
   /** Smoothing constant (PyTorch's alpha). Default 0.99. */
@@ -52,7 +53,7 @@ export class Rmsprop {
     for (const [name, v] of this.slots) {
       const stored = state.get(SLOT_PREFIX + name);
       if (!stored) throw new CheckpointMismatchError(`optimiser state for ${name} is missing`);
-      if (stored.shape.join(',') !== v.shape.join(',')) {
+      if (!sameShape(stored.shape, v.shape)) {
         throw new CheckpointMismatchError(`optimiser state for ${name} has shape [${stored.shape.join(', ')}], expected [${v.shape.join(', ')}]`);
       }
       tf.tidy(() => v.assign(tf.tensor(stored.data, [...stored.shape])));

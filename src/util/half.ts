@@ -60,6 +60,15 @@ export function fromHalf(bits: Uint16Array): Float32Array {
   return out;
 }
 
+/**
+ * The one rule for what `precision: 'float16'` stores as float16, in checkpoints and TF.js exports alike: kernels
+ * (tensors of rank 2 or more, nearly all the bytes) whose values fit the half range. Biases and batch-norm
+ * parameters and statistics (rank 1) stay float32.
+ */
+export function storesAsHalf(shape: readonly number[], values: Float32Array): boolean {
+  return shape.length >= 2 && fitsHalf(values);
+}
+
 /** True when every value is finite and within the half-precision range (so none becomes Infinity). */
 export function fitsHalf(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) {
