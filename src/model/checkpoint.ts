@@ -177,15 +177,20 @@ export async function saveModel(
   await saveCheckpoint(path, { config: model.config, weights: model.params.all(), ...extra });
 }
 
-/** Builds the network a checkpoint describes and loads its weights. */
-export function loadModel(path: string): { model: HourglassModel; checkpoint: Checkpoint } {
-  const checkpoint = readCheckpoint(path);
+/** Builds the network a checkpoint describes and loads its weights (`source` names it in errors). */
+export function modelFromCheckpoint(checkpoint: Checkpoint, source: string): HourglassModel {
   const model = HourglassModel.create(checkpoint.config);
   try {
-    assignWeights(model.params, checkpoint.weights, path);
+    assignWeights(model.params, checkpoint.weights, source);
   } catch (err) {
     model.dispose();
     throw err;
   }
-  return { model, checkpoint };
+  return model;
+}
+
+/** Reads a checkpoint file and builds its network. */
+export function loadModel(path: string): { model: HourglassModel; checkpoint: Checkpoint } {
+  const checkpoint = readCheckpoint(path);
+  return { model: modelFromCheckpoint(checkpoint, path), checkpoint };
 }

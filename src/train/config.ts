@@ -39,6 +39,8 @@ export interface TrainConfig {
   readonly init?: { readonly from: string; readonly freshHeads: boolean };
   /** The learning rate rises linearly over the run's first this many steps (`--warmup`); absent or 0: none. */
   readonly warmupSteps?: number;
+  /** Keep a weights-only snapshot of every epoch's end in epochs/ (`--keep-epochs`, for `export --average`). */
+  readonly keepEpochs?: boolean;
 }
 
 export const TRAIN_DEFAULTS = {

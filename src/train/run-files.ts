@@ -1,5 +1,5 @@
 // The files of a training run folder: config.json (what to train; all a resume needs), last.ckpt / best.ckpt,
-// log.jsonl (one JSON object per line) and progress.svg. Writes are atomic.
+// log.jsonl (one JSON object per line), progress.svg, and with --keep-epochs epochs/epoch-NNN.ckpt. Writes are atomic.
 import { existsSync, readFileSync, appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../util/atomic.js';
@@ -15,6 +15,11 @@ export const RUN_FILES = {
 
 export function runPath(dir: string, file: keyof typeof RUN_FILES): string {
   return join(dir, RUN_FILES[file]);
+}
+
+/** The weights-only snapshot of the end of `epoch` (1-based) that `keepEpochs` keeps. */
+export function epochPath(dir: string, epoch: number): string {
+  return join(dir, 'epochs', `epoch-${String(epoch).padStart(3, '0')}.ckpt`);
 }
 
 export function writeJson(path: string, value: unknown): void {

@@ -18,7 +18,7 @@ import { yieldToEventLoop } from '../util/event-loop.js';
 import { Rmsprop } from './rmsprop.js';
 import { endEpoch, initialScheduleState, reschedule, warmupFactor, type ScheduleChange, type ScheduleState } from './schedule.js';
 import { initialiseFrom } from '../model/init.js';
-import { RunLog, runPath, writeJson } from './run-files.js';
+import { RunLog, epochPath, runPath, writeJson } from './run-files.js';
 import { renderPlot } from './plot.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { TrainConfig } from './config.js';
@@ -288,6 +288,7 @@ export class Trainer {
     const improved = this.noteValidation(score, finished + 1);
     await this.saveLast();
     if (improved) await this.saveBest(score);
+    if (this.config.keepEpochs) await saveModel(epochPath(this.dir, finished + 1), this.model, { meta: this.snapshotMeta(score) });
     this.writePlot(score?.protocol ?? 'PCK');
     return score;
   }
@@ -302,7 +303,11 @@ export class Trainer {
   }
 
   private async saveBest(score: DatasetScore | null): Promise<void> {
-    await saveModel(runPath(this.dir, 'best'), this.model, { meta: { position: { ...this.position }, validation: score, ...this.skeletonMeta() } });
+    await saveModel(runPath(this.dir, 'best'), this.model, { meta: this.snapshotMeta(score) });
+  }
+
+  private snapshotMeta(score: DatasetScore | null): Record<string, unknown> {
+    return { position: { ...this.position }, validation: score, ...this.skeletonMeta() };
   }
 
   private async validate(val: Dataset): Promise<DatasetScore> {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { HourglassModel } from '../../src/model/model.js';
-import { loadModel, saveModel } from '../../src/model/checkpoint.js';
+import { loadModel, readCheckpoint, saveModel } from '../../src/model/checkpoint.js';
 import { tf, type Tensor4D } from '../../src/tf.js';
 import { relativeError } from '../model/random-bn.js';
 import { useCpu } from '../helpers.js';
@@ -127,4 +127,49 @@ test('export --help lists its options', async () => {
   assert.equal(await main(['export', '--help'], io), 0);
   assert.match(io.lines.join('\n'), /--format/);
   assert.match(io.lines.join('\n'), /--out/);
+});
+
+test('export --average writes the mean of several checkpoints, in either format; mismatched or too few inputs are refused and nothing is written', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-export-average-'));
+  const net = { stacks: 2, features: 8, joints: 14, inputSize: 64, depth: 2 };
+  const files: string[] = [];
+  for (const seed of [1, 2]) {
+    const model = HourglassModel.create(net, seed);
+    files.push(join(dir, `epoch-${seed}.ckpt`));
+    await saveModel(files[files.length - 1], model, { meta: { skeleton: 'lsp14', epoch: seed } });
+    model.dispose();
+  }
+  const out = join(dir, 'avg.ckpt');
+  const io = capture();
+  assert.equal(await main(['export', '--average', ...files, '--format', 'checkpoint', '--out', out], io), 0, io.errors.join('\n'));
+  assert.match(io.lines.join('\n'), /exporting the average of 2 checkpoints: 2 stack\(s\)/);
+  const [a, b, mean] = [...files, out].map((f) => readCheckpoint(f));
+  assert.deepEqual(mean.meta, { skeleton: 'lsp14', averageOf: files });
+  for (const [name, t] of mean.weights) {
+    const [x, y] = [a.weights.get(name)!.data, b.weights.get(name)!.data];
+    t.data.forEach((v, i) => assert.ok(Math.abs(v - (x[i] + y[i]) / 2) < 1e-6, `${name}[${i}]`));
+  }
+  const web = join(dir, 'avg-web');
+  assert.equal(await main(['export', '--average', ...files, '--format', 'tfjs', '--out', web], capture()), 0);
+  assert.ok(existsSync(join(web, 'model.json')));
+
+  const wide = HourglassModel.create({ ...net, features: 16 }, 3);
+  const wider = join(dir, 'wider.ckpt');
+  await saveModel(wider, wide);
+  wide.dispose();
+  const refused = join(dir, 'refused.ckpt');
+  const cases: [string[], RegExp][] = [
+    [['--average', files[0]], /--average needs two or more checkpoints as arguments, got 1/],
+    [['--average', ...files, '--model', files[0]], /either --model CKPT or --average/],
+    [['--average', files[0], wider], /wider\.ckpt: network .* differs from .*epoch-1\.ckpt's/],
+    [['--average', files[0], join(dir, 'absent.ckpt')], /absent\.ckpt: checkpoint file not found/],
+  ];
+  for (const [args, message] of cases) {
+    const err = capture();
+    assert.equal(await main(['export', ...args, '--format', 'checkpoint', '--out', refused], err), 2, args.join(' '));
+    assert.equal(err.errors.length, 1, args.join(' '));
+    assert.match(err.errors[0], message);
+    assert.ok(!existsSync(refused), `${args.join(' ')}: nothing written`);
+  }
 });

@@ -2,14 +2,14 @@
 // request leaves a resumable checkpoint, divergence stops with the last good checkpoint kept, loss falls on overfit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Trainer } from '../../src/train/trainer.js';
 import type { TrainConfig } from '../../src/train/config.js';
 import { readCheckpoint } from '../../src/model/checkpoint.js';
 import { makeConfig } from '../../src/model/config.js';
-import { runPath } from '../../src/train/run-files.js';
+import { epochPath, runPath } from '../../src/train/run-files.js';
 import { FIXTURES } from '../data/paths.js';
 import { useCpu, useTrainingBackend } from '../helpers.js';
 
@@ -97,6 +97,28 @@ test('a resumed run may change its schedule: the new rate at once, drops only ah
   const change = entries.find((e) => e.type === 'schedule');
   assert.deepEqual([change.globalStep, change.lr, change.schedule.dropEpochs], [3, 2e-4, [2]]);
   assert.deepEqual(JSON.parse(readFileSync(runPath(dir, 'config'), 'utf8')).schedule, { kind: 'steps', base: 2e-4, dropEpochs: [2], factor: 0.5 });
+});
+
+test('keepEpochs keeps a weights-only snapshot of each epoch end, with its validation; without it there are none', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  await train(config({ keepEpochs: true }), dir);
+  assert.deepEqual(readdirSync(join(dir, 'epochs')), ['epoch-001.ckpt', 'epoch-002.ckpt']);
+  const vals = readFileSync(runPath(dir, 'log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; mean?: number }).filter((e) => e.type === 'val');
+  const last = readCheckpoint(runPath(dir, 'last'));
+  for (const epoch of [1, 2]) {
+    const snap = readCheckpoint(epochPath(dir, epoch));
+    assert.equal(snap.state.size, 0, 'no optimiser state');
+    assert.equal((snap.meta.validation as { mean: number }).mean, vals[epoch - 1].mean);
+    assert.equal((snap.meta.position as { epoch: number }).epoch, epoch);
+    assert.ok(snap.meta.skeleton, 'skeleton kept');
+    // The last epoch's snapshot holds the run's final weights.
+    const same = [...snap.weights].every(([name, t]) => Array.from(t.data).every((v, i) => v === last.weights.get(name)!.data[i]));
+    assert.equal(same, epoch === 2, `epoch ${epoch}`);
+  }
+  const plain = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  await train(config({ val: null }), plain);
+  assert.ok(!existsSync(join(plain, 'epochs')));
 });
 
 test('a stop request saves a checkpoint at the current step', async () => {

@@ -79,8 +79,9 @@ export const predictCommand: Command = {
     }
     const out = flags.out ?? 'predictions';
     const estimator = await createEstimator({ model: flags.model, backend: parseBackendName(flags.backend ?? 'auto') });
-    io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${estimator.model.config.stacks} stack, ${estimator.model.config.features} features, ` +
-      `${estimator.model.config.inputSize} px), backend ${estimator.backend}`);
+    const c = estimator.model.config;
+    io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${c.stacks} stack${c.stacks === 1 ? '' : 's'}, ${c.features} features, ` +
+      `${c.inputSize} px), backend ${estimator.backend}`);
     const results: PredictResult[] = [];
     let failed = 0;
     try {
