@@ -286,9 +286,10 @@ export class Trainer {
     position.epoch += 1;
     position.stepInEpoch = 0;
     const improved = this.noteValidation(score, finished + 1);
+    // The epoch's snapshot before last.ckpt moves on: a run killed in between redoes the epoch and rewrites it.
+    if (this.config.keepEpochs) await saveModel(epochPath(this.dir, finished + 1), this.model, { meta: this.snapshotMeta(score) });
     await this.saveLast();
     if (improved) await this.saveBest(score);
-    if (this.config.keepEpochs) await saveModel(epochPath(this.dir, finished + 1), this.model, { meta: this.snapshotMeta(score) });
     this.writePlot(score?.protocol ?? 'PCK');
     return score;
   }
