@@ -17,13 +17,14 @@ export function averageCheckpoints(paths: readonly string[]): Checkpoint {
   const first = readCheckpoint(paths[0]);
   const sums = new Map<string, { shape: readonly number[]; sum: Float64Array }>();
   for (const [name, t] of first.weights) sums.set(name, { shape: t.shape, sum: Float64Array.from(t.data) });
+  const joints = (m: Checkpoint) => parseSkeleton(m.meta.skeleton)?.joints ?? null;
+  const firstJoints = joints(first);
   for (const path of paths.slice(1)) {
     const c = readCheckpoint(path);
     const differs = (what: string, mine: unknown, theirs: unknown) =>
       new CheckpointMismatchError(`${path}: ${what} ${JSON.stringify(theirs)} differs from ${paths[0]}'s ${JSON.stringify(mine)}: only checkpoints of one network can be averaged`);
     if (JSON.stringify(c.config) !== JSON.stringify(first.config)) throw differs('network', first.config, c.config);
-    const joints = (m: Checkpoint) => parseSkeleton(m.meta.skeleton)?.joints ?? null;
-    if (JSON.stringify(joints(c)) !== JSON.stringify(joints(first))) throw differs('joints', joints(first), joints(c));
+    if (JSON.stringify(joints(c)) !== JSON.stringify(firstJoints)) throw differs('joints', firstJoints, joints(c));
     for (const name of sums.keys()) if (!c.weights.has(name)) throw new CheckpointMismatchError(`${path}: tensor ${name} is missing (${paths[0]} has it)`);
     for (const [name, t] of c.weights) {
       const acc = sums.get(name);
