@@ -3,13 +3,21 @@
 // original image pixels through the inverse of each crop's transform.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
-import type { HourglassModel } from '../model/model.js';
 import { HeatmapCodec } from '../codec/heatmap.js';
 import { decodeBatch, flipHeatmaps } from '../codec/tensors.js';
 import { invertAffine, transformPoints, type Affine } from '../geometry/affine.js';
 
+/**
+ * What turns crops into heatmaps: an HourglassModel, or (in the browser entry) a loaded TF.js export wrapped to this
+ * shape. predict: images [N, S, S, 3] in [0, 1] -> last-stack heatmaps [N, S/4, S/4, K].
+ */
+export interface HeatmapModel {
+  readonly config: { readonly inputSize: number; readonly joints: number };
+  predict(images: Tensor4D): Tensor4D;
+}
+
 /** images [N, S, S, 3] -> final-stack heatmaps [N, S/4, S/4, K], flip-averaged when flipPerm is given. */
-export function inferHeatmaps(model: HourglassModel, images: Tensor4D, flipPerm: readonly number[] | null): Tensor4D {
+export function inferHeatmaps(model: HeatmapModel, images: Tensor4D, flipPerm: readonly number[] | null): Tensor4D {
   return tf.tidy(() => {
     const plain = model.predict(images);
     if (!flipPerm) return plain;
@@ -34,7 +42,7 @@ export interface BatchPrediction {
 }
 
 /** Predicts the joints of a batch of crops, in original image pixels. */
-export async function predictCrops(model: HourglassModel, batch: CropBatch, flipPerm: readonly number[] | null): Promise<BatchPrediction> {
+export async function predictCrops(model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null): Promise<BatchPrediction> {
   const s = model.config.inputSize;
   const k = model.config.joints;
   const h = s / 4;

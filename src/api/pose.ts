@@ -1,0 +1,140 @@
+// The pure part of pose estimation, shared by the Node estimator (src/api/estimator.ts) and the browser one
+// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one
+// image's path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (DESIGN.md
+// "Pipeline", second line). No Node module is imported here or below, so that a browser bundle can include it.
+// Coordinates are original image pixels, pixel centres at integers ((0, 0) is the centre of the top-left pixel),
+// the convention of src/geometry/affine.ts.
+import type { Tensor } from '../tf.js';
+import { InvalidArgumentError } from '../errors.js';
+import { cropTransform, type RasterImage } from '../geometry/affine.js';
+import { prepareInput } from '../data/prepare.js';
+import { BBOX_MARGIN } from '../data/readers/person-box.js';
+import type { Skeleton } from '../data/skeletons/types.js';
+import { predictCrops, type HeatmapModel } from '../eval/infer.js';
+
+/** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
+export interface RawImage {
+  /** Bytes 0-255, or floats in [0, 1]. */
+  readonly data: Uint8Array | Uint8ClampedArray | Float32Array;
+  readonly width: number;
+  readonly height: number;
+  /** 1, 3 or 4; default: data.length / (width * height). */
+  readonly channels?: number;
+}
+
+/** A person box in image pixels: top-left corner and size. */
+export interface Box {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+export interface Keypoint {
+  readonly name: string;
+  /** Original image pixels. */
+  readonly x: number;
+  readonly y: number;
+  /** The heatmap's peak value: about 1 for a confident joint, near 0 for a guess. */
+  readonly score: number;
+}
+
+export interface Pose {
+  readonly keypoints: Keypoint[];
+  /** The person box the crop was made from (the whole image when none was given). */
+  readonly box: Box;
+  readonly imageSize: { readonly width: number; readonly height: number };
+}
+
+export interface EstimateOptions {
+  /** The person's box; default: the whole image (the person fills it, the LSP convention). */
+  readonly box?: Box | readonly [x: number, y: number, width: number, height: number];
+  /** Average with the mirrored image's heatmaps (PAPER.md "Flip test"): more accurate, twice the work. Default true. */
+  readonly flipTest?: boolean;
+}
+
+/**
+ * The crop for a box: a square around the box's centre with side max(width, height) x margin. A given box is
+ * taken as a person's bounding box and gets the 1.25 margin the training crops have around the joints
+ * (data/readers/person-box.ts); the whole image gets none (the LSP convention: the image is the crop).
+ */
+export function cropForBox(box: Box, margin: number): { center: [number, number]; scale: number } {
+  return {
+    center: [box.x + (box.width - 1) / 2, box.y + (box.height - 1) / 2],
+    scale: (Math.max(box.width, box.height) * margin) / 200,
+  };
+}
+
+export function checkBox(value: EstimateOptions['box'], image: { width: number; height: number }): Box {
+  const box: Box = Array.isArray(value)
+    ? { x: value[0], y: value[1], width: value[2], height: value[3] }
+    : (value as Box);
+  const parts = [box.x, box.y, box.width, box.height];
+  if (Array.isArray(value) && value.length !== 4) throw new InvalidArgumentError(`box must be [x, y, width, height], got ${value.length} numbers`);
+  if (!parts.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new InvalidArgumentError(`box must be four finite numbers, got ${JSON.stringify(value)}`);
+  if (!(box.width >= 1 && box.height >= 1)) throw new InvalidArgumentError(`box width and height must be at least 1 pixel, got ${box.width}x${box.height}`);
+  if (box.x >= image.width || box.y >= image.height || box.x + box.width <= 0 || box.y + box.height <= 0) {
+    throw new InvalidArgumentError(`box ${parts.join(',')} lies outside the ${image.width}x${image.height} image`);
+  }
+  return box;
+}
+
+/** RGB raster from raw pixels (grey replicated, alpha dropped); validates sizes and ranges. */
+export function rasterFromRaw(raw: RawImage): RasterImage {
+  const { data, width, height } = raw;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new InvalidArgumentError(`raw image: width and height must be positive integers, got ${width}x${height}`);
+  }
+  const channels = raw.channels ?? data.length / (width * height);
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new InvalidArgumentError(`raw image: ${data.length} values for ${width}x${height} pixels is not 1, 3 or 4 channels`);
+  }
+  if (data.length !== width * height * channels) {
+    throw new InvalidArgumentError(`raw image: ${data.length} values, expected ${width}x${height}x${channels} = ${width * height * channels}`);
+  }
+  if (data instanceof Float32Array) {
+    for (const v of data) {
+      if (!(v >= 0 && v <= 1)) throw new InvalidArgumentError(`raw image: float pixels must be in [0, 1], found ${v} (divide bytes by 255)`);
+    }
+  }
+  if (channels === 3) return { data, width, height, channels: 3 };
+  const n = width * height;
+  const rgb = data instanceof Float32Array ? new Float32Array(n * 3) : new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) rgb[i * 3 + c] = data[i * channels + (channels === 1 ? 0 : c)];
+  }
+  return { data: rgb, width, height, channels: 3 };
+}
+
+/** RGB raster from an image tensor [height, width, 1|3|4] (int32 0-255 or float32 in [0, 1]). */
+export function rasterFromTensor(t: Tensor): RasterImage {
+  if (t.rank !== 3) throw new InvalidArgumentError(`image tensor must be [height, width, channels], got shape [${t.shape.join(', ')}]`);
+  const [height, width, channels] = t.shape as [number, number, number];
+  if (t.dtype === 'int32') {
+    const values = t.dataSync() as Int32Array;
+    for (const v of values) if (v < 0 || v > 255) throw new InvalidArgumentError(`int32 image tensor values must be 0-255, found ${v}`);
+    return rasterFromRaw({ data: Uint8Array.from(values), width, height, channels });
+  }
+  if (t.dtype === 'float32') {
+    return rasterFromRaw({ data: Float32Array.from(t.dataSync() as Float32Array), width, height, channels });
+  }
+  throw new InvalidArgumentError(`image tensor must be int32 (0-255) or float32 ([0, 1]), got ${t.dtype}`);
+}
+
+/**
+ * One person's pose in an RGB raster: the crop for the box (or the whole image), the model's heatmaps (averaged
+ * with the mirrored crop's unless flipTest is false), decoded and mapped back to image pixels.
+ */
+export async function estimateInRaster(
+  model: HeatmapModel, skeleton: Skeleton, flipPerm: readonly number[], raster: RasterImage, options: EstimateOptions = {},
+): Promise<Pose> {
+  const size = { width: raster.width, height: raster.height };
+  const box = options.box === undefined ? { x: 0, y: 0, ...size } : checkBox(options.box, size);
+  const crop = cropForBox(box, options.box === undefined ? 1 : BBOX_MARGIN);
+  const s = model.config.inputSize;
+  const inputs = prepareInput(raster, cropTransform(crop, { width: s, height: s }), s);
+  const imageToHeatmap = cropTransform(crop, { width: s / 4, height: s / 4 });
+  const { points, scores } = await predictCrops(model, { size: 1, inputs, imageToHeatmap: [imageToHeatmap] }, options.flipTest === false ? null : flipPerm);
+  const keypoints = skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
+  return { keypoints, box, imageSize: size };
+}

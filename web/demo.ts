@@ -1,0 +1,202 @@
+// The browser demo: the bundled model, exported to TF.js by scripts/web-demo.js, run on a picked, dropped, sample
+// or camera image through the package's browser entry only (src/browser.ts). Built and served by `npm run demo`.
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { confidenceColour, loadEstimator, overlaySvg, tf, type BrowserEstimator, type Pose } from '../src/browser.js';
+
+// The wasm backend's binaries are served beside the page (scripts/web-demo.js copies them into wasm/).
+setWasmPaths(new URL('wasm/', location.href).href);
+
+const byId = <T extends HTMLElement>(id: string): T => {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`demo page: no element #${id}`);
+  return el as T;
+};
+const statusEl = byId<HTMLDivElement>('status');
+const canvas = byId<HTMLCanvasElement>('canvas');
+const overlay = byId<HTMLImageElement>('overlay');
+const stage = byId<HTMLDivElement>('stage');
+const hint = byId<HTMLSpanElement>('hint');
+const table = byId<HTMLTableElement>('table');
+const flip = byId<HTMLInputElement>('flip');
+const backendSelect = byId<HTMLSelectElement>('backend');
+const drop = byId<HTMLDivElement>('drop');
+const video = byId<HTMLVideoElement>('video');
+const cameraButton = byId<HTMLButtonElement>('camera');
+const context = canvas.getContext('2d', { willReadFrequently: true });
+
+let estimator: BrowserEstimator | null = null;
+let shown: HTMLImageElement | null = null;
+let camera: MediaStream | null = null;
+let fileUrl: string | null = null; // the object URL of the picked file, kept while it is shown
+
+function say(text: string, error = false): void {
+  statusEl.textContent = text;
+  statusEl.className = error ? 'error' : 'muted';
+}
+
+function fail(err: unknown): void {
+  say(err instanceof Error ? err.message : String(err), true);
+  console.error(err);
+}
+
+function showTable(pose: Pose): void {
+  const rows = pose.keypoints.map((k) =>
+    `<tr><td><span class="swatch" style="background:${confidenceColour(k.score)}"></span> ${k.name}</td>` +
+    `<td>${k.x.toFixed(1)}</td><td>${k.y.toFixed(1)}</td><td>${k.score.toFixed(2)}</td></tr>`);
+  table.innerHTML = `<tr><th>joint</th><th>x</th><th>y</th><th>score</th></tr>${rows.join('')}`;
+}
+
+/** Draws the frame, estimates the pose on its pixels and draws the skeleton over it. */
+async function estimate(source: HTMLImageElement | HTMLVideoElement): Promise<number> {
+  if (!estimator || !context) throw new Error('the model is not loaded yet');
+  const width = source instanceof HTMLVideoElement ? source.videoWidth : source.naturalWidth;
+  const height = source instanceof HTMLVideoElement ? source.videoHeight : source.naturalHeight;
+  if (!width || !height) throw new Error('the image has no pixels (could it be decoded?)');
+  canvas.width = width;
+  canvas.height = height;
+  // shown at least 360 px tall (LSP-like images are small), at most 600 px and the box's width
+  const fit = Math.min((drop.clientWidth - 20) / width, Math.min(600, Math.max(360, height)) / height);
+  canvas.style.width = `${Math.round(width * fit)}px`;
+  canvas.style.height = `${Math.round(height * fit)}px`;
+  context.drawImage(source, 0, 0);
+  const pixels = context.getImageData(0, 0, width, height);
+  const start = performance.now();
+  const pose = await estimator.estimatePose(pixels, { flipTest: flip.checked });
+  const ms = performance.now() - start;
+  overlay.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(overlaySvg(pose, estimator.skeleton))}`;
+  stage.style.display = 'block';
+  hint.style.display = 'none';
+  showTable(pose);
+  return ms;
+}
+
+async function showImage(url: string, name: string): Promise<void> {
+  stopCamera();
+  const img = new Image();
+  img.src = url;
+  img.title = name;
+  try {
+    await img.decode();
+  } catch {
+    throw new Error(`${name}: not an image this browser can decode`);
+  }
+  shown = img;
+  await estimate(img); // the first run on a backend compiles its kernels: time the second
+  const ms = await estimate(img);
+  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}`);
+}
+
+function showFile(file: File): void {
+  if (fileUrl) URL.revokeObjectURL(fileUrl);
+  fileUrl = URL.createObjectURL(file);
+  showImage(fileUrl, file.name).catch(fail);
+}
+
+function stopCamera(): void {
+  if (!camera) return;
+  for (const track of camera.getTracks()) track.stop();
+  camera = null;
+  cameraButton.textContent = 'Use camera';
+}
+
+async function startCamera(): Promise<void> {
+  camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  cameraButton.textContent = 'Stop camera';
+  video.srcObject = camera;
+  await video.play();
+  const stream = camera;
+  let frames = 0;
+  let since = performance.now();
+  while (camera === stream) {
+    await estimate(video);
+    frames++;
+    const now = performance.now();
+    if (now - since > 1000) {
+      say(`camera: ${(frames * 1000 / (now - since)).toFixed(1)} frames/s on ${estimator?.backend}`);
+      frames = 0;
+      since = now;
+    }
+    await new Promise((resolve) => requestAnimationFrame(resolve));
+  }
+}
+
+async function loadSamples(): Promise<void> {
+  const response = await fetch('samples/index.json');
+  if (!response.ok) return;
+  const names = (await response.json()) as string[];
+  const box = byId<HTMLDivElement>('samples');
+  for (const name of names) {
+    const thumb = new Image();
+    thumb.src = `samples/${name}`;
+    thumb.title = name;
+    thumb.alt = name;
+    thumb.addEventListener('click', () => showImage(thumb.src, name).catch(fail));
+    box.append(thumb);
+  }
+}
+
+async function setBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`TF.js backend ${name} is not available in this browser`);
+  await tf.ready();
+}
+
+async function main(): Promise<void> {
+  // ?backend=cpu and ?image=URL pick the backend and an image to start with (links, and the headless smoke check).
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get('backend');
+  if (wanted && Array.from(backendSelect.options).some((o) => o.value === wanted)) backendSelect.value = wanted;
+  // The chosen backend, else the first of the others (webgl, wasm, cpu) that starts.
+  const names = Array.from(backendSelect.options, (o) => o.value);
+  let started: string | null = null;
+  for (const name of [backendSelect.value, ...names.filter((n) => n !== backendSelect.value)]) {
+    try {
+      await setBackend(name);
+      started = name;
+      break;
+    } catch {
+      // not available here: try the next
+    }
+  }
+  if (!started) throw new Error('no TF.js backend starts in this browser');
+  backendSelect.value = started;
+  estimator = await loadEstimator(new URL('model/model.json', location.href).href);
+  const { info } = estimator;
+  say(`model: ${info.skeleton.id}, ${info.stacks} stack${info.stacks === 1 ? '' : 's'}, ${info.features} features, ` +
+    `${info.inputSize} px input; backend ${estimator.backend}. Pick an image.`);
+  await loadSamples();
+  const first = params.get('image');
+  if (first) await showImage(first, first.split('/').pop() ?? first);
+
+  byId<HTMLInputElement>('file').addEventListener('change', (event) => {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    if (file) showFile(file);
+  });
+  drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    const file = event.dataTransfer?.files[0];
+    if (file) showFile(file);
+  });
+  flip.addEventListener('change', () => {
+    if (shown && !camera) showImage(shown.src, shown.title).catch(fail);
+  });
+  backendSelect.addEventListener('change', () => {
+    setBackend(backendSelect.value)
+      .then(() => (shown && !camera ? showImage(shown.src, shown.title) : say(`backend ${estimator?.backend}`)))
+      .catch(fail);
+  });
+  cameraButton.addEventListener('click', () => {
+    if (camera) stopCamera();
+    else startCamera().catch((err) => {
+      stopCamera();
+      fail(err);
+    });
+  });
+}
+
+main().catch(fail);
