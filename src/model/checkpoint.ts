@@ -3,14 +3,16 @@
 //
 // Layout: 8-byte magic "HGCKPT01", uint32 LE header length, UTF-8 JSON header, zero padding to a multiple of 8,
 // then the little-endian data of each tensor at the header's byte offsets (relative to the data start, each a
-// multiple of 4). A tensor's dtype is float32, or float16 for weight matrices saved with `precision: 'float16'`
-// (half the file; read back as float32).
+// multiple of 4). A tensor's dtype is float32, or for weight matrices saved with a smaller `precision`: float16
+// (half the bytes), or int8 (a quarter): its data is one float32 scale per output channel (the last axis), then
+// the 8-bit values. All are read back as float32.
 import { readFileSync, existsSync } from 'node:fs';
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
 import { CheckpointMismatchError, FileFormatError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fromHalf, storesAsHalf, toHalf } from '../util/half.js';
+import { allFinite, dequantizeInt8, quantizeInt8 } from '../util/int8.js';
 import { makeConfig, type HourglassConfig } from './config.js';
 import { HourglassModel } from './model.js';
 import { sameShape, type ParamStore } from './params.js';
@@ -32,11 +34,11 @@ export interface Checkpoint {
   readonly meta: Record<string, unknown>;
 }
 
-/** How tensors are stored: float32, or float16 for the network's weight matrices (see `saveCheckpoint`). */
-export type Precision = 'float32' | 'float16';
+/** How tensors are stored: float32, or float16 or int8 for the network's weight matrices (see `saveCheckpoint`). */
+export type Precision = 'float32' | 'float16' | 'int8';
 type StoredDtype = Precision;
 
-const BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2 };
+const BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, int8: 1 };
 
 interface HeaderEntry {
   name: string;
@@ -58,7 +60,9 @@ interface Header {
 /**
  * Reads tensors' values and writes the checkpoint file atomically. With `precision: 'float16'` the weights'
  * convolution kernels (every tensor of rank 2 or more: nearly all the bytes) are stored as float16 when their
- * values fit its range; biases, batch-norm parameters and statistics, and training state stay float32.
+ * values fit its range; with `precision: 'int8'` they are stored as 8-bit integers with a scale per output channel
+ * (src/util/int8.ts) when their values are finite. Biases, batch-norm parameters and statistics, and training state
+ * stay float32.
  */
 export async function saveCheckpoint(
   path: string,
@@ -70,7 +74,7 @@ export async function saveCheckpoint(
     precision?: Precision;
   },
 ): Promise<void> {
-  const half = contents.precision === 'float16';
+  const precision = contents.precision ?? 'float32';
   const entries: HeaderEntry[] = [];
   const blobs: Uint8Array[] = [];
   let offset = 0;
@@ -79,13 +83,22 @@ export async function saveCheckpoint(
     for (const [name, tensor] of map) {
       const data = (await tensor.data()) as Float32Array;
       const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
-      const dtype: StoredDtype = half && group === 'weights' && storesAsHalf(tensor.shape, f32) ? 'float16' : 'float32';
-      const packed = dtype === 'float16' ? toHalf(f32) : f32;
+      const kernel = group === 'weights' && tensor.shape.length >= 2;
+      const entry: HeaderEntry = { name, group, shape: [...tensor.shape], dtype: 'float32', offset, length: f32.length };
+      let packed: ArrayBufferView = f32;
+      if (kernel && precision === 'float16' && storesAsHalf(tensor.shape, f32)) {
+        entry.dtype = 'float16';
+        packed = toHalf(f32);
+      } else if (kernel && precision === 'int8' && allFinite(f32)) {
+        const q = quantizeInt8(f32, tensor.shape[tensor.shape.length - 1]);
+        entry.dtype = 'int8';
+        packed = Buffer.concat([new Uint8Array(q.scales.buffer), new Uint8Array(q.values.buffer)]);
+      }
       const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
-      entries.push({ name, group, shape: [...tensor.shape], dtype, offset, length: f32.length });
+      entries.push(entry);
       blobs.push(bytes);
       offset += bytes.byteLength;
-      // Keep every tensor's data 4-byte aligned after a float16 tensor of odd length.
+      // Keep every tensor's data 4-byte aligned after a float16 or int8 tensor.
       const pad = (4 - (bytes.byteLength % 4)) % 4;
       if (pad) {
         blobs.push(new Uint8Array(pad));
@@ -133,12 +146,22 @@ export function readCheckpoint(path: string): Checkpoint {
     const size = e.shape.reduce((a, b) => a * b, 1);
     if (!Object.hasOwn(BYTES, e.dtype) || size !== e.length) throw new FileFormatError(path, `tensor ${e.name}: bad entry in header`);
     const start = dataStart + e.offset;
-    const byteLength = BYTES[e.dtype] * e.length;
+    const channels = e.shape[e.shape.length - 1] ?? 1;
+    const byteLength = BYTES[e.dtype] * e.length + (e.dtype === 'int8' ? 4 * channels : 0); // int8: scales first
     if (start + byteLength > buf.byteLength) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
     // Copy into an aligned buffer (the file buffer's offset need not be aligned).
     const raw = new Uint8Array(byteLength);
     raw.set(buf.subarray(start, start + byteLength));
-    const data = e.dtype === 'float16' ? fromHalf(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
+    let data: Float32Array;
+    if (e.dtype === 'int8') {
+      const scales = new Float32Array(raw.buffer, 0, channels);
+      if (e.shape.length < 2 || !scales.every((v) => v >= 0 && Number.isFinite(v))) {
+        throw new FileFormatError(path, `tensor ${e.name}: int8 data needs a kernel (rank 2 or more) and finite scales >= 0`);
+      }
+      data = dequantizeInt8(new Int8Array(raw.buffer, 4 * channels), scales);
+    } else {
+      data = e.dtype === 'float16' ? fromHalf(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
+    }
     (e.group === 'state' ? state : weights).set(e.name, { shape: e.shape, data });
   }
   return { config, weights, state, meta: header.meta ?? {} };

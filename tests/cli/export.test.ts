@@ -72,7 +72,8 @@ test('export refuses bad input with exit code 2, one line naming the problem, an
     [['--model', corrupt, '--format', 'tfjs'], /corrupt\.ckpt: not an hourglass checkpoint/],
     [['--model', truncated, '--format', 'tfjs'], /truncated\.ckpt: .*truncated/],
     [['--model', file, '--format', 'tfjs', 'extra'], /export takes no arguments/],
-    [['--model', file, '--format', 'checkpoint', '--precision', 'int8'], /unknown precision 'int8' \(one of: float32, float16\)/],
+    [['--model', file, '--format', 'checkpoint', '--precision', 'int4'], /unknown precision 'int4' \(one of: float32, float16, int8\)/],
+    [['--model', file, '--format', 'tfjs', '--precision', 'int8'], /--precision int8 is for --format checkpoint/],
     [['--model', join(dir, 'absent.ckpt'), '--format', 'checkpoint'], /absent\.ckpt: checkpoint file not found/],
   ];
   for (const [args, message] of cases) {
@@ -171,5 +172,27 @@ test('export --average writes the mean of several checkpoints, in either format;
     assert.equal(err.errors.length, 1, args.join(' '));
     assert.match(err.errors[0], message);
     assert.ok(!existsSync(refused), `${args.join(' ')}: nothing written`);
+  }
+});
+
+test('export --format checkpoint --precision int8 writes a checkpoint well under half the size (float16: ~0.55) that predicts nearly the same', async () => {
+  const { dir, file } = await tinyCheckpoint({ skeleton: 'lsp14' });
+  const out = join(dir, 'int8.ckpt');
+  const io = capture();
+  assert.equal(await main(['export', '--model', file, '--format', 'checkpoint', '--precision', 'int8', '--out', out], io), 0, io.errors.join('\n'));
+  assert.match(io.lines.join('\n'), /int8\.ckpt \(.*, int8\)/);
+  const full = readFileSync(file).byteLength;
+  assert.ok(readFileSync(out).byteLength < 0.4 * full, `${readFileSync(out).byteLength} bytes vs ${full}`);
+  const source = loadModel(file).model;
+  const { model } = loadModel(out);
+  try {
+    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 3) as Tensor4D;
+    const [a, b] = [source.predict(x), model.predict(x)];
+    const err = relativeError(await b.data(), await a.data());
+    assert.ok(err > 0 && err < 5e-2, `relative error ${err}`);
+    tf.dispose([x, a, b]);
+  } finally {
+    model.dispose();
+    source.dispose();
   }
 });

@@ -166,3 +166,70 @@ test('a tensor with an unknown dtype in the header is refused', async () => {
     assert.throws(() => readCheckpoint(bad), /bad\.ckpt: tensor .*: bad entry in header/, dtype);
   }
 });
+
+test("precision 'int8' stores kernels as 8-bit integers with a scale per output channel; loading expands them", async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const full = join(dir, 'full.ckpt');
+  const small = join(dir, 'int8.ckpt');
+  const model = HourglassModel.create({ ...CFG, features: 6 }, 5); // odd-length kernels: padding after int8 data
+  randomiseBatchNorms(model, 500);
+  const state = new Map([['optimizer.ms.stem.conv.weight', tf.fill([2, 3], 1 / 3)]]);
+  try {
+    await saveModel(full, model, { state });
+    await saveModel(small, model, { state, meta: { note: 'int8' }, precision: 'int8' });
+    const header = JSON.parse(readFileSync(small).toString('utf8', 12, 12 + readFileSync(small).readUInt32LE(8))) as {
+      tensors: { name: string; group: string; shape: number[]; dtype: string; offset: number }[];
+    };
+    for (const e of header.tensors) {
+      const kernel = e.group === 'weights' && e.shape.length >= 2;
+      assert.equal(e.dtype, kernel ? 'int8' : 'float32', `${e.name} (${e.group}, rank ${e.shape.length})`);
+      assert.equal(e.offset % 4, 0, `${e.name}: aligned`);
+    }
+    const sizes = [full, small].map((p) => readFileSync(p).byteLength);
+    assert.ok(sizes[1] < 0.45 * sizes[0], `int8 file ${sizes[1]} bytes vs ${sizes[0]}`);
+
+    const ckpt = readCheckpoint(small);
+    assert.deepEqual(ckpt.meta, { note: 'int8' });
+    assert.deepEqual(Array.from(ckpt.state.get('optimizer.ms.stem.conv.weight')?.data ?? []), Array.from(new Float32Array(6).fill(1 / 3)), 'state exact');
+    for (const spec of model.params.specs) {
+      const original = model.params.get(spec.name).dataSync();
+      const stored = ckpt.weights.get(spec.name)?.data as Float32Array;
+      const channels = spec.shape[spec.shape.length - 1];
+      const peak = new Float32Array(channels);
+      original.forEach((v, i) => (peak[i % channels] = Math.max(peak[i % channels], Math.abs(v))));
+      original.forEach((v, i) => {
+        // half a step of the channel's 127 levels (plus float32 rounding); exact for rank-1 tensors
+        const bound = spec.shape.length >= 2 ? peak[i % channels] / 254 * (1 + 1e-5) : 0;
+        assert.ok(Math.abs(stored[i] - v) <= bound, `${spec.name}[${i}]: ${stored[i]} vs ${v}`);
+      });
+    }
+    const { model: loaded } = loadModel(small);
+    try {
+      const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 6) as Tensor4D;
+      const a = model.predict(x);
+      const b = loaded.predict(x);
+      const err = relativeError(await b.data(), await a.data());
+      assert.ok(err > 0 && err < 5e-2, `int8 weights change the heatmaps by ${err} of their range`);
+      tf.dispose([x, a, b]);
+    } finally {
+      loaded.dispose();
+    }
+
+    // int8 data whose scales (one float32 per output channel, before the 8-bit values) are unusable is refused
+    const bytes = readFileSync(small);
+    const length = bytes.readUInt32LE(8);
+    const dataStart = 12 + length + ((8 - ((12 + length) % 8)) % 8);
+    const first = header.tensors.find((e) => e.dtype === 'int8')!;
+    for (const scale of [-1, NaN]) {
+      const bad = join(dir, 'bad.ckpt');
+      const edited = Buffer.from(bytes);
+      edited.writeFloatLE(scale, dataStart + first.offset);
+      writeFileSync(bad, edited);
+      assert.throws(() => readCheckpoint(bad), new RegExp(`bad\\.ckpt: tensor ${first.name.replace(/\./g, '\\.')}: int8 data needs .*finite scales >= 0`), String(scale));
+    }
+  } finally {
+    model.dispose();
+    tf.dispose([...state.values()]);
+  }
+});

@@ -1,7 +1,8 @@
 // `hourglass export`: writes a checkpoint as a model other runtimes load; `--format tfjs` gives a TF.js
 // LayersModel folder (model.json + weights.bin + hourglass.json) for tf.loadLayersModel in the browser or Node,
 // `--format checkpoint` a weights-only checkpoint (no optimiser state) for predict/eval/createEstimator.
-// `--precision float16` halves either: the kernels are stored as float16 (how the bundled models are shipped).
+// `--precision float16` halves either: the kernels are stored as float16 (how the bundled models are shipped);
+// `--precision int8` quarters a checkpoint's kernels (8-bit, a scale per output channel; checkpoints only).
 // `--average A.ckpt B.ckpt ...` exports the mean of several checkpoints' weights instead (src/model/average.ts).
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
@@ -16,13 +17,13 @@ import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
 
 export const EXPORT_FORMATS = ['tfjs', 'checkpoint'] as const;
-const PRECISIONS: readonly Precision[] = ['float32', 'float16'];
+const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
 
 const FLAGS = {
   model: { type: 'string', help: 'checkpoint to export (e.g. runs/x/best.ckpt) or a bundled model: lsp14, flic' },
   average: { type: 'boolean', help: "instead of --model: export the mean of the weights of the checkpoints given as arguments (2 or more of one network, e.g. a run's epochs/*.ckpt kept by train --keep-epochs)" },
   format: { type: 'string', help: `output format: ${EXPORT_FORMATS.join(', ')} (TF.js LayersModel: model.json + weights.bin; or a weights-only checkpoint)` },
-  precision: { type: 'string', help: 'float32 (default) or float16: kernels stored as float16, half the size' },
+  precision: { type: 'string', help: 'float32 (default); float16: kernels stored as float16, half the size; int8 (checkpoint only): 8-bit kernels with a scale per output channel, a quarter' },
   out: { type: 'string', help: 'output folder for tfjs (default <checkpoint name>-tfjs), file for checkpoint (default <checkpoint name>-<precision>.ckpt)' },
   json: { type: 'boolean', help: 'print one JSON object { files, bytes, dir }' },
 } as const;
@@ -44,7 +45,7 @@ function openAverage(paths: readonly string[], label: string): { model: Hourglas
 export const exportCommand: Command = {
   name: 'export',
   summary: 'write a checkpoint as a TF.js LayersModel for the browser and Node, or as a smaller weights-only checkpoint',
-  usage: 'export --model CKPT | --average CKPT CKPT... --format tfjs|checkpoint [--precision float32|float16] [--out PATH] [--json]',
+  usage: 'export --model CKPT | --average CKPT CKPT... --format tfjs|checkpoint [--precision float32|float16|int8] [--out PATH] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -61,6 +62,9 @@ export const exportCommand: Command = {
     }
     const precision = (flags.precision ?? 'float32') as Precision;
     if (!PRECISIONS.includes(precision)) throw new InvalidArgumentError(`unknown precision '${flags.precision}' (one of: ${PRECISIONS.join(', ')})`);
+    if (precision === 'int8' && flags.format === 'tfjs') {
+      throw new InvalidArgumentError('--precision int8 is for --format checkpoint; a TF.js export stores float32 or float16 kernels');
+    }
     const label = flags.model ?? `the average of ${positionals.length} checkpoints`;
     const name = flags.model !== undefined ? basename(flags.model, extname(flags.model)) : 'average';
     const target = resolve(flags.out ?? (flags.format === 'tfjs' ? `${name}-tfjs` : `${name}-${precision}.ckpt`));
@@ -84,7 +88,7 @@ export const exportCommand: Command = {
         io.out(`  wrote ${target} (${size(bytes)}, ${precision}): use it with --model ${target} or createEstimator({ model: '${target}' })`);
         return 0;
       }
-      const result = await exportTfjs(model, target, { meta, precision });
+      const result = await exportTfjs(model, target, { meta, precision: precision as Exclude<Precision, 'int8'> }); // int8 refused above
       if (flags.json) {
         io.out(JSON.stringify({ files: result.files, bytes: result.bytes, dir: result.dir }));
         return 0;
