@@ -109,7 +109,12 @@ async function fetchInfo(modelUrl: string, fetchFn: typeof fetch | undefined): P
   const f = fetchFn ?? globalThis.fetch;
   if (typeof f !== 'function') throw new InvalidArgumentError('no fetch function to read hourglass.json with; pass options.fetch');
   const base = typeof globalThis.location === 'object' && globalThis.location ? globalThis.location.href : undefined;
-  const url = new URL(INFO_FILE, new URL(modelUrl, base)).href;
+  let url: string;
+  try {
+    url = new URL(INFO_FILE, new URL(modelUrl, base)).href;
+  } catch {
+    throw new InvalidArgumentError(`model URL '${modelUrl}' is not a valid URL${base ? '' : ' (outside a page it must be absolute)'}`);
+  }
   let response: Response;
   try {
     response = await f(url);

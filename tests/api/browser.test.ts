@@ -112,6 +112,9 @@ test('browser estimator: bad hourglass.json, a model that does not match it, bad
   await assert.rejects(loadEstimator(`${BASE}model.json`, { fetch: folderFetch(missing) }),
     (e: Error) => e instanceof FileFormatError && /hourglass\.json/.test(e.message) && /HTTP 404/.test(e.message) && /export --format tfjs/.test(e.message));
 
+  await assert.rejects(loadEstimator('models/model.json', { fetch: folderFetch(dir) }),
+    (e: Error) => e instanceof InvalidArgumentError && /model URL 'models\/model\.json' is not a valid URL \(outside a page it must be absolute\)/.test(e.message));
+
   const bad = (value: unknown, pattern: RegExp) => assert.throws(() => parseModelInfo(value, INFO_FILE),
     (e: Error) => e instanceof FileFormatError && pattern.test(e.message), `expected ${pattern}`);
   bad([], /not a JSON object/);
