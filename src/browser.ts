@@ -12,6 +12,7 @@ import type { RasterImage } from './geometry/affine.js';
 import { flipPermutation, type Skeleton } from './data/skeletons/types.js';
 import { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';
 import type { HeatmapModel } from './eval/infer.js';
+import { TFJS_FILES, TFJS_INFO_FORMAT } from './export/tfjs-files.js';
 import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './api/pose.js';
 
 export { tf };
@@ -25,7 +26,7 @@ export { COCO17 } from './data/skeletons/coco.js';
 export { BUILTIN_SKELETONS, flipPermutation, type Skeleton };
 
 /** Name of the file beside model.json that describes the network (written by `hourglass export --format tfjs`). */
-export const INFO_FILE = 'hourglass.json';
+export const INFO_FILE = TFJS_FILES.info;
 
 /** What a page needs to know about an exported network, read from its hourglass.json. */
 export interface ModelInfo {
@@ -75,8 +76,8 @@ function positiveInteger(value: unknown): value is number {
 export function parseModelInfo(value: unknown, source: string): ModelInfo {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new FileFormatError(source, 'not a JSON object');
   const v = value as Record<string, unknown>;
-  if (v['format'] !== 'hourglass-tfjs') {
-    throw new FileFormatError(source, `format is ${JSON.stringify(v['format'])}, expected "hourglass-tfjs" (write it with hourglass export --format tfjs)`);
+  if (v['format'] !== TFJS_INFO_FORMAT) {
+    throw new FileFormatError(source, `format is ${JSON.stringify(v['format'])}, expected "${TFJS_INFO_FORMAT}" (write it with hourglass export --format tfjs)`);
   }
   const config = v['config'] as Record<string, unknown> | undefined;
   if (typeof config !== 'object' || config === null) throw new FileFormatError(source, 'no config object');

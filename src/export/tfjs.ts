@@ -30,9 +30,9 @@ import type { HourglassModel } from '../model/model.js';
 import type { Hourglass } from '../model/network.js';
 import type { ParamStore } from '../model/params.js';
 import { BUILTIN_SKELETONS } from '../data/skeletons/index.js';
+import { TFJS_FILES, TFJS_INFO_FORMAT } from './tfjs-files.js';
 
-/** File names an export writes into its folder (nothing else there is touched). */
-export const TFJS_FILES = { model: 'model.json', weights: 'weights.bin', info: 'hourglass.json' } as const;
+export { TFJS_FILES };
 
 /** Name of the model's input layer and of the model itself in model.json. */
 const INPUT_NAME = 'image';
@@ -209,7 +209,7 @@ export function exportInfo(config: HourglassConfig, skeleton: ExportedSkeleton |
   const s = config.inputSize;
   const hm = heatmapSize(config);
   return {
-    format: 'hourglass-tfjs',
+    format: TFJS_INFO_FORMAT,
     version: 1,
     config: { ...config },
     ...(skeleton ? { skeleton } : {}),
