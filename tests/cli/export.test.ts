@@ -9,8 +9,8 @@ import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { HourglassModel } from '../../src/model/model.js';
 import { loadModel, readCheckpoint, saveModel } from '../../src/model/checkpoint.js';
-import { tf, type Tensor4D } from '../../src/tf.js';
-import { relativeError } from '../model/random-bn.js';
+import { tf } from '../../src/tf.js';
+import { predictionError } from '../model/random-bn.js';
 import { useCpu } from '../helpers.js';
 
 async function tinyCheckpoint(meta?: Record<string, unknown>): Promise<{ dir: string; file: string }> {
@@ -103,11 +103,8 @@ test('export --format checkpoint --precision float16 writes a weights-only check
   try {
     assert.equal(checkpoint.state.size, 0);
     assert.deepEqual(checkpoint.meta, { skeleton: 'lsp14', epoch: 3 });
-    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 2) as Tensor4D;
-    const [a, b] = [source.predict(x), model.predict(x)];
-    const err = relativeError(await b.data(), await a.data());
+    const err = await predictionError(source, model, [1, 64, 64, 3], 2);
     assert.ok(err > 0 && err < 5e-3, `relative error ${err}`);
-    tf.dispose([x, a, b]);
   } finally {
     model.dispose();
     source.dispose();
@@ -186,11 +183,8 @@ test('export --format checkpoint --precision int8 writes a checkpoint well under
   const source = loadModel(file).model;
   const { model } = loadModel(out);
   try {
-    const x = tf.randomUniform([1, 64, 64, 3], 0, 1, 'float32', 3) as Tensor4D;
-    const [a, b] = [source.predict(x), model.predict(x)];
-    const err = relativeError(await b.data(), await a.data());
+    const err = await predictionError(source, model, [1, 64, 64, 3], 3);
     assert.ok(err > 0 && err < 5e-2, `relative error ${err}`);
-    tf.dispose([x, a, b]);
   } finally {
     model.dispose();
     source.dispose();

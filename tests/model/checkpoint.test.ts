@@ -8,7 +8,7 @@ import { tf } from '../../src/tf.js';
 import { HourglassModel } from '../../src/model/model.js';
 import { saveModel, loadModel, readCheckpoint, assignWeights } from '../../src/model/checkpoint.js';
 import { useCpu } from '../helpers.js';
-import { randomiseBatchNorms, relativeError } from './random-bn.js';
+import { predictionError, randomiseBatchNorms } from './random-bn.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 
 const CFG = { stacks: 2, features: 8, joints: 3, inputSize: 32, depth: 3 };
@@ -134,12 +134,8 @@ test("precision 'float16' stores kernels as float16 and the rest as float32; loa
     }
     const { model: loaded } = loadModel(half);
     try {
-      const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 6) as Tensor4D;
-      const a = model.predict(x);
-      const b = loaded.predict(x);
-      const err = relativeError(await b.data(), await a.data());
+      const err = await predictionError(model, loaded, [2, 32, 32, 3], 6);
       assert.ok(err > 0 && err < 5e-3, `float16 weights change the heatmaps by ${err} of their range`);
-      tf.dispose([x, a, b]);
     } finally {
       loaded.dispose();
     }
@@ -206,12 +202,8 @@ test("precision 'int8' stores kernels as 8-bit integers with a scale per output 
     }
     const { model: loaded } = loadModel(small);
     try {
-      const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 6) as Tensor4D;
-      const a = model.predict(x);
-      const b = loaded.predict(x);
-      const err = relativeError(await b.data(), await a.data());
+      const err = await predictionError(model, loaded, [2, 32, 32, 3], 6);
       assert.ok(err > 0 && err < 5e-2, `int8 weights change the heatmaps by ${err} of their range`);
-      tf.dispose([x, a, b]);
     } finally {
       loaded.dispose();
     }

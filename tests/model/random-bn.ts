@@ -1,6 +1,8 @@
-// Shared by the fold and export tests: batch norms with non-trivial statistics, and a scale-relative error.
+// Shared by the fold, export and checkpoint tests: batch norms with non-trivial statistics, and a scale-relative
+// error (of arrays, or of two models' heatmaps on the same random images).
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.js';
+import type { Tensor4D } from '../../src/tf.js';
 import type { HourglassModel } from '../../src/model/model.js';
 
 /** max |a - b| / max |b|. */
@@ -13,6 +15,17 @@ export function relativeError(a: ArrayLike<number>, b: ArrayLike<number>): numbe
     scale = Math.max(scale, Math.abs(b[i]));
   }
   return diff / scale;
+}
+
+/** relativeError of `other`'s predictions against `reference`'s on seeded random images of `shape` [N, S, S, 3]. */
+export async function predictionError(reference: HourglassModel, other: HourglassModel, shape: [number, number, number, number], seed: number): Promise<number> {
+  const x = tf.randomUniform(shape, 0, 1, 'float32', seed) as Tensor4D;
+  const [a, b] = [reference.predict(x), other.predict(x)];
+  try {
+    return relativeError(await b.data(), await a.data());
+  } finally {
+    tf.dispose([x, a, b]);
+  }
 }
 
 /** Gives every batch norm non-trivial running statistics and affine parameters (fresh ones are the identity). */
