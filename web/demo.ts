@@ -18,6 +18,9 @@ const stage = byId<HTMLDivElement>('stage');
 const hint = byId<HTMLSpanElement>('hint');
 const table = byId<HTMLTableElement>('table');
 const flip = byId<HTMLInputElement>('flip');
+const multiScale = byId<HTMLInputElement>('multiscale');
+/** The multi-scale test of the checkbox: five crop sizes, the list the README measures. */
+const SCALES = [0.8, 0.9, 1, 1.1, 1.2];
 const backendSelect = byId<HTMLSelectElement>('backend');
 const drop = byId<HTMLDivElement>('drop');
 const video = byId<HTMLVideoElement>('video');
@@ -62,7 +65,7 @@ async function estimate(source: HTMLImageElement | HTMLVideoElement): Promise<nu
   context.drawImage(source, 0, 0);
   const pixels = context.getImageData(0, 0, width, height);
   const start = performance.now();
-  const pose = await estimator.estimatePose(pixels, { flipTest: flip.checked });
+  const pose = await estimator.estimatePose(pixels, { flipTest: flip.checked, scales: multiScale.checked ? SCALES : [1] });
   const ms = performance.now() - start;
   overlay.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(overlaySvg(pose, estimator.skeleton))}`;
   stage.style.display = 'block';
@@ -87,7 +90,7 @@ async function showImage(url: string, name: string): Promise<void> {
     warmed = estimator?.backend ?? null; // the first run on a backend compiles its kernels: time a second one
     ms = await estimate(img);
   }
-  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}`);
+  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}${multiScale.checked ? `, ${SCALES.length} crop sizes` : ''}`);
 }
 
 function showFile(file: File): void {
@@ -145,8 +148,10 @@ async function setBackend(name: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  // ?backend=cpu and ?image=URL pick the backend and an image to start with (links, and the headless smoke check).
+  // ?backend=cpu, ?image=URL and ?multiscale=1 pick the backend, an image to start with and the multi-scale test
+  // (links, and the headless smoke check).
   const params = new URLSearchParams(location.search);
+  multiScale.checked = params.get('multiscale') === '1';
   const wanted = params.get('backend');
   if (wanted && Array.from(backendSelect.options).some((o) => o.value === wanted)) backendSelect.value = wanted;
   // The chosen backend, else the first of the others (webgl, wasm, cpu) that starts.
@@ -186,9 +191,11 @@ async function main(): Promise<void> {
     const file = event.dataTransfer?.files[0];
     if (file) showFile(file);
   });
-  flip.addEventListener('change', () => {
-    if (shown && !camera) showImage(shown.src, shown.title).catch(fail);
-  });
+  for (const box of [flip, multiScale]) {
+    box.addEventListener('change', () => {
+      if (shown && !camera) showImage(shown.src, shown.title).catch(fail);
+    });
+  }
   backendSelect.addEventListener('change', () => {
     setBackend(backendSelect.value)
       .then(() => (shown && !camera ? showImage(shown.src, shown.title) : say(`backend ${estimator?.backend}`)))

@@ -10,7 +10,7 @@ import { cropTransform, type RasterImage } from '../geometry/affine.js';
 import { prepareInput } from '../data/prepare.js';
 import { BBOX_MARGIN } from '../data/readers/person-box.js';
 import type { Skeleton } from '../data/skeletons/types.js';
-import { predictCrops, type HeatmapModel } from '../eval/infer.js';
+import { otherScales, predictCrops, type HeatmapModel } from '../eval/infer.js';
 
 /** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface RawImage {
@@ -51,6 +51,11 @@ export interface EstimateOptions {
   readonly box?: Box | readonly [x: number, y: number, width: number, height: number];
   /** Average with the mirrored image's heatmaps (PAPER.md "Flip test"): more accurate, twice the work. Default true. */
   readonly flipTest?: boolean;
+  /**
+   * Multi-scale test: also crop squares this many times the size (same centre) and average their heatmaps, e.g.
+   * [0.8, 0.9, 1, 1.1, 1.2]; must include 1. Each factor is one more run of the model. Default [1].
+   */
+  readonly scales?: readonly number[];
 }
 
 /**
@@ -123,18 +128,25 @@ export function rasterFromTensor(t: Tensor): RasterImage {
 
 /**
  * One person's pose in an RGB raster: the crop for the box (or the whole image), the model's heatmaps (averaged
- * with the mirrored crop's unless flipTest is false), decoded and mapped back to image pixels.
+ * with the mirrored crop's unless flipTest is false, and with other crop sizes' when scales are given), decoded and
+ * mapped back to image pixels.
  */
 export async function estimateInRaster(
   model: HeatmapModel, skeleton: Skeleton, flipPerm: readonly number[], raster: RasterImage, options: EstimateOptions = {},
 ): Promise<Pose> {
   const size = { width: raster.width, height: raster.height };
   const box = options.box === undefined ? { x: 0, y: 0, ...size } : checkBox(options.box, size);
+  const others = otherScales(options.scales ?? [1]);
   const crop = cropForBox(box, options.box === undefined ? 1 : BBOX_MARGIN);
   const s = model.config.inputSize;
-  const inputs = prepareInput(raster, cropTransform(crop, { width: s, height: s }), s);
-  const imageToHeatmap = cropTransform(crop, { width: s / 4, height: s / 4 });
-  const { points, scores } = await predictCrops(model, { size: 1, inputs, imageToHeatmap: [imageToHeatmap] }, options.flipTest === false ? null : flipPerm);
+  const cropInput = (factor: number): Float32Array => prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: s, height: s }), s);
+  const batch = {
+    size: 1,
+    inputs: cropInput(1),
+    imageToHeatmap: [cropTransform(crop, { width: s / 4, height: s / 4 })],
+    rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
+  };
+  const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);
   const keypoints = skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
   return { keypoints, box, imageSize: size };
 }

@@ -31,6 +31,8 @@ export interface EvalBatch {
   readonly samples: Sample[];
   /** Per sample: original image -> heatmap frame; invertAffine maps decoded heatmap points back to the image. */
   readonly imageToHeatmap: Affine[];
+  /** With the source's `scales`: the same people cropped at each factor of the crop's side ([B, S, S, 3] each). */
+  readonly rescaled?: { readonly factor: number; readonly inputs: Float32Array }[];
 }
 
 export interface PipelineOptions {
@@ -62,7 +64,12 @@ export interface TrainSourceOptions extends PipelineOptions {
 }
 
 /** Evaluation: every sample of `datasets` in order, no augmentation. */
-export type EvalSourceOptions = PipelineOptions & { readonly datasets: Dataset[]; readonly batchSize: number };
+export type EvalSourceOptions = PipelineOptions & {
+  readonly datasets: Dataset[];
+  readonly batchSize: number;
+  /** Also crop every sample at these factors of its crop's side, same centre (the multi-scale test); default none. */
+  readonly scales?: readonly number[];
+};
 
 export interface TrainSource {
   /** The next batch: epoch e's samples in a seeded shuffled order, the last incomplete batch dropped; endless. */
@@ -130,12 +137,14 @@ function createPool(o: PipelineOptions, augmentation: AugmentOptions | null): Wo
 }
 
 /** Runs `items` split over the workers, results in item order. */
-async function runSplit(pool: WorkerPool<PipelineTask, PipelineResult>, items: TaskItem[], targets: boolean): Promise<PipelineResult[]> {
+async function runSplit(
+  pool: WorkerPool<PipelineTask, PipelineResult>, items: TaskItem[], targets: boolean, scales: readonly number[] = [],
+): Promise<PipelineResult[]> {
   const parts = Math.min(items.length, pool.size);
   const tasks: Promise<PipelineResult>[] = [];
   for (let p = 0, start = 0; p < parts; p++) {
     const end = start + Math.ceil((items.length - start) / (parts - p));
-    tasks.push(pool.run({ items: items.slice(start, end), targets }));
+    tasks.push(pool.run(scales.length > 0 ? { items: items.slice(start, end), targets, scales } : { items: items.slice(start, end), targets }));
     start = end;
   }
   for (const t of tasks) t.catch(() => undefined);
@@ -146,7 +155,7 @@ function concat(parts: (Float32Array | null)[], total: number): Float32Array {
   const out = new Float32Array(total);
   let offset = 0;
   for (const part of parts) {
-    if (part === null) throw new Error('internal: a worker returned no targets');
+    if (part === null) throw new Error('internal: a worker returned no targets or rescaled crops');
     out.set(part, offset);
     offset += part.length;
   }
@@ -242,6 +251,10 @@ export function createEvalSource(o: EvalSourceOptions): EvalSource {
   const entries = checkPipeline(o, o.datasets, o.batchSize);
   const B = o.batchSize;
   const S = o.inputSize;
+  const scales = [...(o.scales ?? [])];
+  for (const f of scales) {
+    if (!(f > 0) || !Number.isFinite(f)) throw new InvalidArgumentError(`crop scale factors must be positive numbers, got ${f}`);
+  }
   const batches = Math.ceil(entries.length / B);
   const prefetch = o.prefetch ?? 3;
   const pool = createPool(o, null);
@@ -249,13 +262,18 @@ export function createEvalSource(o: EvalSourceOptions): EvalSource {
   const makeBatch = async (index: number): Promise<EvalBatch> => {
     const slice = entries.slice(index * B, (index + 1) * B);
     const items: TaskItem[] = slice.map(({ sample, boxRule }) => ({ sample, boxRule, seed: null }));
-    const parts = await runSplit(pool, items, false);
-    return {
+    const parts = await runSplit(pool, items, false, scales);
+    const batch = {
       size: slice.length,
       inputs: concat(parts.map((r) => r.inputs), slice.length * S * S * 3),
       samples: slice.map((e) => e.sample),
       imageToHeatmap: parts.flatMap((r) => r.frames),
     };
+    if (scales.length === 0) return batch;
+    const rescaled = scales.map((factor, j) => ({
+      factor, inputs: concat(parts.map((r) => r.rescaled?.[j] ?? null), slice.length * S * S * 3),
+    }));
+    return { ...batch, rescaled };
   };
 
   async function* pass(): AsyncGenerator<EvalBatch> {

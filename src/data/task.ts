@@ -4,7 +4,7 @@ import { HeatmapCodec } from '../codec/heatmap.js';
 import { FileFormatError } from '../errors.js';
 import type { Affine } from '../geometry/affine.js';
 import { Rng } from '../util/rng.js';
-import { sampleAugmentation } from './augment.js';
+import { IDENTITY_AUGMENTATION, sampleAugmentation } from './augment.js';
 import type { AugmentOptions } from './augment.js';
 import { loadImage } from './image.js';
 import type { RgbImage } from './image.js';
@@ -33,6 +33,11 @@ export interface PipelineTask {
   readonly items: readonly TaskItem[];
   /** false: inputs and frames only (evaluation). */
   readonly targets: boolean;
+  /**
+   * Evaluation only (no targets, no augmentation): also crop each item at these factors of its crop's side, same
+   * centre (the multi-scale test, src/eval/infer.ts). The frames stay those of factor 1.
+   */
+  readonly scales?: readonly number[];
 }
 
 export interface PipelineResult {
@@ -44,6 +49,8 @@ export interface PipelineResult {
   readonly weights: Float32Array | null;
   /** Per item: image -> heatmap frame. */
   readonly frames: Affine[];
+  /** One [n, S, S, 3] array per factor of the task's `scales`, in that order. */
+  readonly rescaled?: Float32Array[];
 }
 
 /** Runs tasks with one codec; `load` is injectable for tests. */
@@ -67,6 +74,9 @@ export class TaskRunner {
     const targets = task.targets ? new Float32Array(n * h * h * K) : null;
     const weights = task.targets ? new Float32Array(n * K) : null;
     const frames: Affine[] = [];
+    const scales = task.scales ?? [];
+    if (scales.length > 0 && task.targets) throw new Error('internal: rescaled crops are for evaluation only');
+    const rescaled = scales.map(() => new Float32Array(n * S * S * 3));
     for (let i = 0; i < n; i++) {
       const { sample, boxRule, seed } = task.items[i];
       if (sample.visible.length !== K) {
@@ -85,9 +95,13 @@ export class TaskRunner {
         const f = sampleFrames(sample, common);
         inputs.set(prepareInput(image, f.imageToInput, S, augmentation?.colour), i * S * S * 3);
         frames.push(f.imageToHeatmap);
+        scales.forEach((factor, j) => {
+          const scaled = sampleFrames(sample, { ...common, augmentation: { ...IDENTITY_AUGMENTATION, scaleFactor: factor } });
+          rescaled[j].set(prepareInput(image, scaled.imageToInput, S), i * S * S * 3);
+        });
       }
     }
-    return { inputs, targets, weights, frames };
+    return scales.length > 0 ? { inputs, targets, weights, frames, rescaled } : { inputs, targets, weights, frames };
   }
 }
 

@@ -17,7 +17,7 @@ port.on('message', (message: { id: number; request: PipelineTask }) => {
   const { id, request } = message;
   runner.run(request).then(
     (result) => {
-      const transfer: ArrayBuffer[] = [result.inputs.buffer as ArrayBuffer, ...targetBuffers(result)];
+      const transfer: ArrayBuffer[] = [result.inputs.buffer as ArrayBuffer, ...otherBuffers(result)];
       const reply: WorkerReply<PipelineResult> = { id, ok: true, result };
       port.postMessage(reply, transfer);
     },
@@ -28,9 +28,10 @@ port.on('message', (message: { id: number; request: PipelineTask }) => {
   );
 });
 
-function targetBuffers(result: PipelineResult): ArrayBuffer[] {
+function otherBuffers(result: PipelineResult): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   if (result.targets) out.push(result.targets.buffer as ArrayBuffer);
   if (result.weights) out.push(result.weights.buffer as ArrayBuffer);
+  for (const r of result.rescaled ?? []) out.push(r.buffer as ArrayBuffer);
   return out;
 }

@@ -5,11 +5,13 @@ import type { Dataset } from '../data/sample.js';
 import { flipPermutation } from '../data/skeletons/types.js';
 import { createEvalSource } from '../data/batches.js';
 import { InvalidArgumentError } from '../errors.js';
-import { predictCrops } from './infer.js';
+import { otherScales, predictCrops } from './infer.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 
 export interface PredictDatasetOptions {
   readonly flipTest: boolean;
+  /** Multi-scale test: factors of each person's crop side whose heatmaps are averaged; must include 1. Default [1]. */
+  readonly scales?: readonly number[];
   readonly batchSize?: number;
   readonly workers?: number;
   /** Called after each batch with the number of samples done. */
@@ -23,7 +25,8 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
     throw new InvalidArgumentError(`${dataset.name} has ${dataset.skeleton.joints.length} joints, the model predicts ${k}`);
   }
   const flipPerm = flipPermutation(dataset.skeleton);
-  const source = createEvalSource({
+  const scales = otherScales(options.scales ?? [1]);
+  const source = createEvalSource({ scales,
     inputSize: model.config.inputSize, heatmapSize: model.config.inputSize / 4, sigma: 1, joints: k, flipPerm,
     workers: options.workers, datasets: [dataset], batchSize: options.batchSize ?? 16,
   });

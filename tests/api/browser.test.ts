@@ -83,9 +83,12 @@ test('browser estimator from a URL: the keypoints of the Node estimator, for Ima
     const fromTensor = await browser.estimatePose(rgb, { flipTest: false, box: [0, 0, info.width, info.height] });
     const nodeBoxed = await node.estimatePose(file, { flipTest: false, box: [0, 0, info.width, info.height] });
     rgb.dispose();
+    const scales = [0.9, 1, 1.15];
+    const multiScale = await browser.estimatePose(imageData, { flipTest: false, scales });
+    const nodeMultiScale = await node.estimatePose(file, { flipTest: false, scales });
     assert.deepEqual(fromPixels.box, expected.box);
     assert.deepEqual(fromPixels.imageSize, { width: 201, height: 161 });
-    for (const [got, want] of [[fromPixels, expected], [fromTensor, nodeBoxed]] as const) {
+    for (const [got, want] of [[fromPixels, expected], [fromTensor, nodeBoxed], [multiScale, nodeMultiScale]] as const) {
       got.keypoints.forEach((k, i) => {
         const e = want.keypoints[i];
         assert.equal(k.name, e.name);

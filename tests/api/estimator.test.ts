@@ -81,6 +81,22 @@ test('a dot at a known pixel comes back at that pixel (whole image, flip test on
   }
 });
 
+test('the multi-scale test: scales [1] is the default exactly; other crop sizes still find the dot at its pixel', async () => {
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  try {
+    const image = dotImage(200, 120, 30, 100);
+    const plain = await est.estimatePose(image);
+    assert.deepEqual(await est.estimatePose(image, { scales: [1] }), plain);
+    for (const scales of [[0.8, 1, 1.25], [1, 1.2]]) {
+      const pose = await est.estimatePose(image, { scales });
+      for (const k of pose.keypoints) assert.ok(Math.abs(k.x - 30) <= tolerance(200) && Math.abs(k.y - 100) <= tolerance(200), `scales ${scales}: ${k.name} at (${k.x}, ${k.y})`);
+    }
+    await assert.rejects(est.estimatePose(image, { scales: [0.9, 1.1] }), (e: Error) => e instanceof InvalidArgumentError && /must include 1/.test(e.message));
+  } finally {
+    est.dispose();
+  }
+});
+
 test('a box crops around the person: the dot is found at its pixel, box given as object or array', async () => {
   const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
   try {

@@ -64,6 +64,28 @@ test('eval without --model scores the bundled model, per joint and as JSON', asy
   assert.ok(r.count > 100 && r.mean >= 0 && r.mean <= 100);
 });
 
+test('eval --scales: [1] is the plain evaluation; other lists run the multi-scale test; bad lists are refused', async () => {
+  const run = async (...extra: string[]) => {
+    const io = capture();
+    const code = await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--images', '1-6', '--json', '--backend', 'cpu', ...extra], io);
+    return { code, io, report: code === 0 ? JSON.parse(io.lines[0]) as { mean: number; count: number; perJoint: Record<string, number> } : null };
+  };
+  const plain = await run();
+  assert.deepEqual((await run('--scales', '1')).report, plain.report);
+  const multi = await run('--scales', '0.8,0.9,1,1.1,1.2');
+  assert.equal(multi.code, 0);
+  assert.equal(multi.report?.count, plain.report?.count);
+  assert.ok((multi.report?.mean ?? -1) >= 0);
+  for (const [scales, message] of [['0.9,1.1', /must include 1/], ['1,x', /--scales: 'x' is not a number/], ['1,9', /from 0.25 to 4, got 9/]] as const) {
+    const bad = await run('--scales', scales);
+    assert.equal(bad.code, 2, scales);
+    assert.match(bad.io.errors.join('\n'), message);
+  }
+  const io = capture();
+  assert.equal(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--predictions', 'p.h5', '--scales', '1,1.1'], io), 2);
+  assert.match(io.errors.join('\n'), /--scales and --no-flip-test apply when a model runs, not to --predictions/);
+});
+
 const REAL = join(DATA, 'mpii');
 test('the authors\' MPII predictions reproduce the published PCKh table', { skip: existsSync(join(REAL, 'valid-ours.h5')) ? false : `real data not found at ${REAL}` }, async () => {
   const io = capture();

@@ -82,6 +82,9 @@ test('predict: bad --box is refused before any work; an unreadable image is name
   const bad = capture();
   assert.equal(await main(['predict', join(IMAGES, 'im00001.jpg'), '--box', '1,2,3', '--model', model, '--out', out], bad), 2);
   assert.match(bad.errors.join('\n'), /--box must be x,y,width,height/);
+  const badScales = capture();
+  assert.equal(await main(['predict', join(IMAGES, 'im00001.jpg'), '--scales', '0.9,1.1', '--model', model, '--out', out], badScales), 2);
+  assert.match(badScales.errors.join('\n'), /scales must include 1/);
   assert.equal(existsSync(out), false);
   const broken = join(dir, 'broken.jpg');
   copyFileSync(join(FIXTURES, 'lspet', 'joints.mat'), broken); // not an image

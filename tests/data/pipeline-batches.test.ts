@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { HeatmapCodec } from '../../src/codec/heatmap.js';
 import { createEvalSource, createTrainSource } from '../../src/data/batches.js';
-import type { TrainBatch, TrainSource, TrainSourceOptions } from '../../src/data/batches.js';
+import type { EvalBatch, TrainBatch, TrainSource, TrainSourceOptions } from '../../src/data/batches.js';
 import { loadImage } from '../../src/data/image.js';
-import { prepareSample } from '../../src/data/prepare.js';
-import type { Dataset, Sample } from '../../src/data/sample.js';
+import { prepareInput, prepareSample, sampleFrames } from '../../src/data/prepare.js';
+import { IDENTITY_AUGMENTATION } from '../../src/data/augment.js';
+import { cropTransform } from '../../src/geometry/affine.js';
+import { cropBox, type Dataset, type Sample } from '../../src/data/sample.js';
 import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { flipPermutation } from '../../src/data/skeletons/types.js';
 import { FileFormatError } from '../../src/errors.js';
@@ -149,6 +151,39 @@ test('evaluation: dataset order, last batch smaller, frames of the plain crop, r
   } finally {
     await source.close();
   }
+});
+
+test('evaluation with scales: each sample also cropped at each factor of its crop box, same centre, both box rules', async () => {
+  const scales = [0.8, 1.25];
+  const source = createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, workers: 2, datasets: [lspA, lspB], batchSize: 5, scales });
+  const plain = createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, workers: 1, datasets: [lspA, lspB], batchSize: 5 });
+  try {
+    const plainBatches: EvalBatch[] = [];
+    for await (const b of plain) plainBatches.push(b);
+    let i = 0;
+    for await (const b of source) {
+      const p = plainBatches[i++];
+      assert.deepEqual(b.inputs, p.inputs); // the factor-1 crops and their frames are unchanged
+      assert.deepEqual(b.imageToHeatmap, p.imageToHeatmap);
+      assert.deepEqual(b.rescaled?.map((r) => r.factor), scales);
+      for (const [j, sample] of b.samples.entries()) {
+        const image = await loadImage(sample.imagePath);
+        const boxRule = lspA.samples.includes(sample) ? lspA.boxRule : lspB.boxRule;
+        for (const r of b.rescaled ?? []) {
+          const frames = sampleFrames(sample, { inputSize: 32, heatmapSize: 8, boxRule, augmentation: { ...IDENTITY_AUGMENTATION, scaleFactor: r.factor } });
+          const box = cropBox(sample, boxRule);
+          const direct = cropTransform({ center: box.center, scale: box.scale * r.factor }, { width: 32, height: 32 });
+          assert.deepEqual(frames.imageToInput, direct);
+          assert.deepEqual(r.inputs.subarray(j * 32 * 32 * 3, (j + 1) * 32 * 32 * 3), prepareInput(image, direct, 32), `${sample.id} x${r.factor}`);
+        }
+      }
+    }
+    assert.equal(i, 3);
+  } finally {
+    await source.close();
+    await plain.close();
+  }
+  assert.throws(() => createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, datasets: [lspA], batchSize: 5, scales: [0] }), /positive numbers, got 0/);
 });
 
 test('a corrupt image rejects next() with a FileFormatError naming the file', async () => {

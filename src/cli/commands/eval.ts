@@ -12,6 +12,7 @@ import { bundledModelFor, bundledModelPath, resolveModelPath } from '../../api/m
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
+import { parseScales } from '../../eval/infer.js';
 import { scoreDataset } from '../../eval/protocol.js';
 import { pckh, summarize } from '../../eval/pck.js';
 import { readMpiiStandard } from '../../eval/mpii-standard.js';
@@ -27,6 +28,7 @@ const FLAGS = {
   model: { type: 'string', help: "checkpoint to run, or a bundled model: lsp14, flic (default: the bundled model of the dataset's joints)" },
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
+  scales: { type: 'string', help: 'with --model: multi-scale test, crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1)' },
   batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
   json: { type: 'boolean', help: 'print one JSON object' },
@@ -42,9 +44,13 @@ export const evalCommand: Command = {
     if (positionals.length) throw new InvalidArgumentError(`eval takes no arguments, got '${positionals.join(' ')}'`);
     if (!flags.dataset || !flags.root) throw new InvalidArgumentError('eval needs --dataset and --root');
     if (flags.model && flags.predictions) throw new InvalidArgumentError('give either --model or --predictions, not both');
+    if (flags.predictions && (flags.scales !== undefined || flags['no-flip-test'])) {
+      throw new InvalidArgumentError('--scales and --no-flip-test apply when a model runs, not to --predictions');
+    }
+    const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
     const split = flags.split ?? (flags.dataset === 'flic' || flags.dataset === 'mpii' ? 'valid' : undefined);
     const dataset = await readDataset(datasetOptions(flags.dataset, flags.root, flags.images, split));
-    const predictions = flags.predictions ? await givenPredictions(flags.predictions, dataset) : await modelPredictions(flags, dataset, io.isTty);
+    const predictions = flags.predictions ? await givenPredictions(flags.predictions, dataset) : await modelPredictions(flags, scales, dataset, io.isTty);
     const report = score(dataset, predictions, flags.root, split, flags.images);
     io.out(flags.json ? JSON.stringify(reportJson(report)) : formatReport(report));
     return 0;
@@ -65,7 +71,9 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
   return out;
 }
 
-async function modelPredictions(flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, dataset: Dataset, tty: boolean): Promise<Float32Array> {
+async function modelPredictions(
+  flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
+): Promise<Float32Array> {
   const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
   if (flags.model) {
@@ -94,7 +102,7 @@ async function modelPredictions(flags: { model?: string; backend?: string; batch
   const started = performance.now();
   try {
     return await predictDataset(model, dataset, {
-      flipTest: !flags['no-flip-test'], batchSize: flags.batch,
+      flipTest: !flags['no-flip-test'], scales, batchSize: flags.batch,
       onProgress: (done, total) => progress.update({
         label: 'eval', done, total, rate: (done * 1000) / (performance.now() - started), itemsPerUnit: 1,
         detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,

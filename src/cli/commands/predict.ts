@@ -12,6 +12,7 @@ import { renderOverlay } from '../../api/overlay.js';
 import { DEFAULT_MODEL } from '../../api/models.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { parseBackendName } from '../../backend/select.js';
+import { parseScales } from '../../eval/infer.js';
 
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
@@ -24,6 +25,7 @@ const FLAGS = {
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
   'no-overlay': { type: 'boolean', help: 'write only the JSON files' },
   'no-flip-test': { type: 'boolean', help: 'no flip test (twice as fast, a little less accurate)' },
+  scales: { type: 'string', help: 'multi-scale test: crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1; one more run each)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
 } as const;
 
@@ -66,11 +68,12 @@ function round(v: number, digits: number): number {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'pose of the person in each image: a JSON file and an overlay PNG per image',
-  usage: 'predict [IMAGE...] [--box x,y,w,h] [--model PATH] [--out DIR] [--json]',
+  usage: 'predict [IMAGE...] [--box x,y,w,h] [--model PATH] [--out DIR] [--scales LIST] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     const box = flags.box !== undefined ? parseBox(flags.box) : undefined;
+    const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
     let images = positionals;
     if (images.length === 0) {
       images = sampleImages();
@@ -91,7 +94,7 @@ export const predictCommand: Command = {
         try {
           const started = performance.now();
           const raster = await toRaster(image);
-          const pose = await estimator.estimatePose(raster, { box, flipTest: !flags['no-flip-test'] });
+          const pose = await estimator.estimatePose(raster, { box, flipTest: !flags['no-flip-test'], scales });
           const ms = performance.now() - started;
           const jsonPath = join(out, `${names[i]}.json`);
           const overlayPath = flags['no-overlay'] ? null : join(out, `${names[i]}.png`);
