@@ -1,11 +1,23 @@
 // PCK tables for people and machines: the per-joint and per-group layout of the paper's tables, and one JSON object.
 import type { PckSummary } from './pck.js';
 
+/** Where the scored predictions came from: a model run (and how) or a file of given predictions. */
+export type PredictionSource =
+  | { readonly model: string; readonly flipTest: boolean; readonly scales: readonly number[] }
+  | { readonly file: string };
+
 export interface EvalReport {
   readonly dataset: string;
   readonly protocol: string;
   readonly samples: number;
   readonly summary: PckSummary;
+  readonly predictions?: PredictionSource;
+}
+
+function describe(p: PredictionSource): string {
+  if ('file' in p) return `predictions: ${p.file}`;
+  return `predictions: ${p.model}, ${p.flipTest ? 'flip test' : 'no flip test'}, ` +
+    (p.scales.length > 1 ? `crop scales ${p.scales.join(', ')}` : 'one crop scale');
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
@@ -20,6 +32,7 @@ export function formatReport(r: EvalReport): string {
   return [
     `${r.dataset}: ${r.protocol} over ${summary.count} joints of ${r.samples} samples` +
       (summary.skippedSamples ? ` (${summary.skippedSamples} samples without a usable normaliser left out)` : ''),
+    ...(r.predictions ? [describe(r.predictions)] : []),
     head,
     values,
     'per joint (joints counted):',
@@ -39,5 +52,6 @@ export function reportJson(r: EvalReport): Record<string, unknown> {
     perJoint: Object.fromEntries(s.perJoint.map((j) => [j.name, j.pck])),
     counts: Object.fromEntries(s.perJoint.map((j) => [j.name, j.count])),
     skippedSamples: s.skippedSamples,
+    ...(r.predictions ? { predictions: r.predictions } : {}),
   };
 }

@@ -4,13 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { readDataset } from '../../src/data/readers/index.js';
 import { DATA, FIXTURES } from '../data/paths.js';
 import { LSP14 } from '../../src/data/skeletons/lsp.js';
+import { DEFAULT_MODEL_PATH } from '../../src/api/estimator.js';
 
 /** Writes the fixture's ground truth (1-based, as the original files) as predictions, moving joint 0 of record 1 by `shift` px. */
 async function writePredictions(shift: number): Promise<string> {
@@ -28,9 +29,11 @@ async function writePredictions(shift: number): Promise<string> {
 
 test('eval --predictions scores the fixture exactly', async () => {
   const perfect = capture();
-  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--predictions', await writePredictions(0), '--json'], perfect), 0);
-  const r = JSON.parse(perfect.lines[0]) as { mean: number; protocol: string; perJoint: Record<string, number> };
+  const file = await writePredictions(0);
+  assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--predictions', file, '--json'], perfect), 0);
+  const r = JSON.parse(perfect.lines[0]) as { mean: number; protocol: string; perJoint: Record<string, number>; predictions: unknown };
   assert.equal(r.protocol, 'PCKh@0.5');
+  assert.deepEqual(r.predictions, { file: resolve(file) });
   assert.equal(r.mean, 100);
   const off = capture();
   assert.equal(await main(['eval', '--dataset', 'mpii', '--root', join(FIXTURES, 'mpii'), '--predictions', await writePredictions(1000), '--json'], off), 0);
@@ -68,12 +71,17 @@ test('eval --scales: [1] is the plain evaluation; other lists run the multi-scal
   const run = async (...extra: string[]) => {
     const io = capture();
     const code = await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--images', '1-6', '--json', '--backend', 'cpu', ...extra], io);
-    return { code, io, report: code === 0 ? JSON.parse(io.lines[0]) as { mean: number; count: number; perJoint: Record<string, number> } : null };
+    return { code, io, report: code === 0 ? JSON.parse(io.lines[0]) as { mean: number; count: number; perJoint: Record<string, number>; predictions: unknown } : null };
   };
   const plain = await run();
+  assert.deepEqual(plain.report?.predictions, { model: DEFAULT_MODEL_PATH, flipTest: true, scales: [1] });
   assert.deepEqual((await run('--scales', '1')).report, plain.report);
   const multi = await run('--scales', '0.8,0.9,1,1.1,1.2');
   assert.equal(multi.code, 0);
+  assert.deepEqual(multi.report?.predictions, { model: DEFAULT_MODEL_PATH, flipTest: true, scales: [0.8, 0.9, 1, 1.1, 1.2] });
+  const text = capture(); // the table says how the predictions were made
+  assert.equal(await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--images', '1-2', '--backend', 'cpu', '--no-flip-test', '--scales', '1,1.2'], text), 0);
+  assert.match(text.lines.join('\n'), new RegExp(`predictions: ${DEFAULT_MODEL_PATH.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}, no flip test, crop scales 1, 1.2`));
   assert.equal(multi.report?.count, plain.report?.count);
   assert.ok((multi.report?.mean ?? -1) >= 0);
   for (const [scales, message] of [['0.9,1.1', /must include 1/], ['1,x', /--scales: 'x' is not a number/], ['1,9', /from 0.25 to 4, got 9/]] as const) {

@@ -1,7 +1,7 @@
 // `hourglass eval`: scores a model (or a file of given predictions) on a dataset with its standard protocol:
 // PCK@0.2 for LSP and FLIC, PCKh@0.5 for MPII (the standard evaluation inputs when the folder has them).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -16,7 +16,7 @@ import { parseScales } from '../../eval/infer.js';
 import { scoreDataset } from '../../eval/protocol.js';
 import { pckh, summarize } from '../../eval/pck.js';
 import { readMpiiStandard } from '../../eval/mpii-standard.js';
-import { formatReport, reportJson, type EvalReport } from '../../eval/report.js';
+import { formatReport, reportJson, type EvalReport, type PredictionSource } from '../../eval/report.js';
 import { CLI_DATASETS, datasetOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
 
@@ -50,8 +50,17 @@ export const evalCommand: Command = {
     const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
     const split = flags.split ?? (flags.dataset === 'flic' || flags.dataset === 'mpii' ? 'valid' : undefined);
     const dataset = await readDataset(datasetOptions(flags.dataset, flags.root, flags.images, split));
-    const predictions = flags.predictions ? await givenPredictions(flags.predictions, dataset) : await modelPredictions(flags, scales, dataset, io.isTty);
-    const report = score(dataset, predictions, flags.root, split, flags.images);
+    let predictions: Float32Array;
+    let source: PredictionSource;
+    if (flags.predictions !== undefined) {
+      predictions = await givenPredictions(flags.predictions, dataset);
+      source = { file: resolve(flags.predictions) };
+    } else {
+      const run = await modelPredictions(flags, scales, dataset, io.isTty);
+      predictions = run.points;
+      source = { model: run.model, flipTest: !flags['no-flip-test'], scales: scales ?? [1] };
+    }
+    const report = { ...score(dataset, predictions, flags.root, split, flags.images), predictions: source };
     io.out(flags.json ? JSON.stringify(reportJson(report)) : formatReport(report));
     return 0;
   },
@@ -73,7 +82,7 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 
 async function modelPredictions(
   flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
-): Promise<Float32Array> {
+): Promise<{ points: Float32Array; model: string }> {
   const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
   if (flags.model) {
@@ -101,13 +110,14 @@ async function modelPredictions(
   const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
   const started = performance.now();
   try {
-    return await predictDataset(model, dataset, {
+    const points = await predictDataset(model, dataset, {
       flipTest: !flags['no-flip-test'], scales, batchSize: flags.batch,
       onProgress: (done, total) => progress.update({
         label: 'eval', done, total, rate: (done * 1000) / (performance.now() - started), itemsPerUnit: 1,
         detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,
       }),
     });
+    return { points, model: resolve(path) };
   } finally {
     progress.end();
     model.dispose();
