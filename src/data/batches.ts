@@ -144,7 +144,7 @@ async function runSplit(
   const tasks: Promise<PipelineResult>[] = [];
   for (let p = 0, start = 0; p < parts; p++) {
     const end = start + Math.ceil((items.length - start) / (parts - p));
-    tasks.push(pool.run(scales.length > 0 ? { items: items.slice(start, end), targets, scales } : { items: items.slice(start, end), targets }));
+    tasks.push(pool.run({ items: items.slice(start, end), targets, scales }));
     start = end;
   }
   for (const t of tasks) t.catch(() => undefined);
