@@ -31,8 +31,8 @@ export interface EvalBatch {
   readonly samples: Sample[];
   /** Per sample: original image -> heatmap frame; invertAffine maps decoded heatmap points back to the image. */
   readonly imageToHeatmap: Affine[];
-  /** With the source's `scales`: the same people cropped at each factor of the crop's side ([B, S, S, 3] each). */
-  readonly rescaled?: { readonly factor: number; readonly inputs: Float32Array }[];
+  /** The same people cropped at each factor of the source's `scales` ([B, S, S, 3] each; none without scales). */
+  readonly rescaled: { readonly factor: number; readonly inputs: Float32Array }[];
 }
 
 export interface PipelineOptions {
@@ -263,17 +263,13 @@ export function createEvalSource(o: EvalSourceOptions): EvalSource {
     const slice = entries.slice(index * B, (index + 1) * B);
     const items: TaskItem[] = slice.map(({ sample, boxRule }) => ({ sample, boxRule, seed: null }));
     const parts = await runSplit(pool, items, false, scales);
-    const batch = {
+    return {
       size: slice.length,
       inputs: concat(parts.map((r) => r.inputs), slice.length * S * S * 3),
       samples: slice.map((e) => e.sample),
       imageToHeatmap: parts.flatMap((r) => r.frames),
+      rescaled: scales.map((factor, j) => ({ factor, inputs: concat(parts.map((r) => r.rescaled[j] ?? null), slice.length * S * S * 3) })),
     };
-    if (scales.length === 0) return batch;
-    const rescaled = scales.map((factor, j) => ({
-      factor, inputs: concat(parts.map((r) => r.rescaled?.[j] ?? null), slice.length * S * S * 3),
-    }));
-    return { ...batch, rescaled };
   };
 
   async function* pass(): AsyncGenerator<EvalBatch> {

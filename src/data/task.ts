@@ -49,8 +49,8 @@ export interface PipelineResult {
   readonly weights: Float32Array | null;
   /** Per item: image -> heatmap frame. */
   readonly frames: Affine[];
-  /** One [n, S, S, 3] array per factor of the task's `scales`, in that order. */
-  readonly rescaled?: Float32Array[];
+  /** One [n, S, S, 3] array per factor of the task's `scales`, in that order (none without scales). */
+  readonly rescaled: Float32Array[];
 }
 
 /** Runs tasks with one codec; `load` is injectable for tests. */
@@ -101,7 +101,7 @@ export class TaskRunner {
         });
       }
     }
-    return scales.length > 0 ? { inputs, targets, weights, frames, rescaled } : { inputs, targets, weights, frames };
+    return { inputs, targets, weights, frames, rescaled };
   }
 }
 

@@ -32,6 +32,6 @@ function otherBuffers(result: PipelineResult): ArrayBuffer[] {
   const out: ArrayBuffer[] = [];
   if (result.targets) out.push(result.targets.buffer as ArrayBuffer);
   if (result.weights) out.push(result.weights.buffer as ArrayBuffer);
-  for (const r of result.rescaled ?? []) out.push(r.buffer as ArrayBuffer);
+  for (const r of result.rescaled) out.push(r.buffer as ArrayBuffer);
   return out;
 }

@@ -25,10 +25,9 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
     throw new InvalidArgumentError(`${dataset.name} has ${dataset.skeleton.joints.length} joints, the model predicts ${k}`);
   }
   const flipPerm = flipPermutation(dataset.skeleton);
-  const scales = otherScales(options.scales ?? [1]);
-  const source = createEvalSource({ scales,
+  const source = createEvalSource({
     inputSize: model.config.inputSize, heatmapSize: model.config.inputSize / 4, sigma: 1, joints: k, flipPerm,
-    workers: options.workers, datasets: [dataset], batchSize: options.batchSize ?? 16,
+    workers: options.workers, datasets: [dataset], batchSize: options.batchSize ?? 16, scales: otherScales(options.scales ?? [1]),
   });
   const predictions = new Float32Array(dataset.samples.length * k * 2);
   let offset = 0;

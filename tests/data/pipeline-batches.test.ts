@@ -165,11 +165,11 @@ test('evaluation with scales: each sample also cropped at each factor of its cro
       const p = plainBatches[i++];
       assert.deepEqual(b.inputs, p.inputs); // the factor-1 crops and their frames are unchanged
       assert.deepEqual(b.imageToHeatmap, p.imageToHeatmap);
-      assert.deepEqual(b.rescaled?.map((r) => r.factor), scales);
+      assert.deepEqual(b.rescaled.map((r) => r.factor), scales);
       for (const [j, sample] of b.samples.entries()) {
         const image = await loadImage(sample.imagePath);
         const boxRule = lspA.samples.includes(sample) ? lspA.boxRule : lspB.boxRule;
-        for (const r of b.rescaled ?? []) {
+        for (const r of b.rescaled) {
           const frames = sampleFrames(sample, { inputSize: 32, heatmapSize: 8, boxRule, augmentation: { ...IDENTITY_AUGMENTATION, scaleFactor: r.factor } });
           const box = cropBox(sample, boxRule);
           const direct = cropTransform({ center: box.center, scale: box.scale * r.factor }, { width: 32, height: 32 });

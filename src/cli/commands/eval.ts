@@ -56,9 +56,7 @@ export const evalCommand: Command = {
       predictions = await givenPredictions(flags.predictions, dataset);
       source = { file: resolve(flags.predictions) };
     } else {
-      const run = await modelPredictions(flags, scales, dataset, io.isTty);
-      predictions = run.points;
-      source = { model: run.model, flipTest: !flags['no-flip-test'], scales: scales ?? [1] };
+      ({ points: predictions, source } = await modelPredictions(flags, scales, dataset, io.isTty));
     }
     const report = { ...score(dataset, predictions, flags.root, split, flags.images), predictions: source };
     io.out(flags.json ? JSON.stringify(reportJson(report)) : formatReport(report));
@@ -82,7 +80,7 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 
 async function modelPredictions(
   flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
-): Promise<{ points: Float32Array; model: string }> {
+): Promise<{ points: Float32Array; source: PredictionSource }> {
   const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
   if (flags.model) {
@@ -109,15 +107,16 @@ async function modelPredictions(
   }
   const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
   const started = performance.now();
+  const flipTest = !flags['no-flip-test'];
   try {
     const points = await predictDataset(model, dataset, {
-      flipTest: !flags['no-flip-test'], scales, batchSize: flags.batch,
+      flipTest, scales, batchSize: flags.batch,
       onProgress: (done, total) => progress.update({
         label: 'eval', done, total, rate: (done * 1000) / (performance.now() - started), itemsPerUnit: 1,
         detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,
       }),
     });
-    return { points, model: resolve(path) };
+    return { points, source: { model: resolve(path), flipTest, scales: scales ?? [1] } };
   } finally {
     progress.end();
     model.dispose();
