@@ -24,5 +24,18 @@ export class CheckpointMismatchError extends HourglassError {}
 /** A backend was asked for but cannot be used here. */
 export class BackendUnavailableError extends HourglassError {}
 
-/** Training diverged (NaN or infinite loss). */
+/** Training diverged (NaN or infinite loss or weights). */
 export class DivergenceError extends HourglassError {}
+
+/** A tensor about to be written holds NaN or infinite values (nothing was written). */
+export class NonFiniteError extends HourglassError {}
+
+/** A run folder is held by another process (its lock names the holder). */
+export class RunLockedError extends HourglassError {}
+
+/** Images of a data set cannot be read (missing, damaged, not images); `images` lists them all. */
+export class BadImagesError extends HourglassError {
+  constructor(message: string, readonly images: readonly string[]) {
+    super(message);
+  }
+}

@@ -39,8 +39,36 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.err(red(`error: ${err.message}`));
       return 2;
     }
+    const fsLine = fileSystemError(err);
+    if (fsLine) {
+      io.err(red(`error: ${fsLine}`));
+      return 1;
+    }
     throw err;
   }
+}
+
+const FS_ADVICE: Record<string, string> = {
+  EACCES: 'permission denied: choose a location you can write to, or change its permissions',
+  EPERM: 'operation not permitted: choose a location you can write to, or change its permissions',
+  EEXIST: 'already exists and is in the way: remove it or choose another path',
+  EISDIR: 'is a folder where a file is needed: give a file path',
+  ENOTDIR: 'part of the path is a file where a folder is needed: choose another path',
+  ENOENT: 'does not exist: check the path',
+  ENOSPC: 'no space left on the device: free some space, then run again',
+  EDQUOT: 'disk quota exceeded: free some space, then run again',
+  EROFS: 'is on a read-only file system: choose another location',
+  EMFILE: 'too many open files: raise the limit (ulimit -n) and run again',
+  EIO: 'input/output error from the device: check the disk',
+};
+
+/** A file-system error (which carries the path and the failed call) as one line naming both, or null. */
+export function fileSystemError(err: unknown): string | null {
+  if (!(err instanceof Error)) return null;
+  const { code, path, syscall } = err as NodeJS.ErrnoException;
+  if (typeof code !== 'string' || typeof path !== 'string') return null;
+  const advice = FS_ADVICE[code] ?? (err.message.replace(/^[A-Z]+: /, '') || code);
+  return `${path}: ${syscall ? `${syscall} failed, ` : ''}${advice} (${code})`;
 }
 
 function red(text: string): string {

@@ -177,8 +177,9 @@ export function createTrainSource(o: TrainSourceOptions): TrainSource {
   const stepsPerEpoch = Math.floor(entries.length / B);
   if (stepsPerEpoch < 1) throw new InvalidArgumentError(`batchSize ${B} is larger than the ${entries.length} training samples`);
   if (!Number.isInteger(o.startEpoch) || o.startEpoch < 0) throw new InvalidArgumentError(`startEpoch must be an integer >= 0, got ${o.startEpoch}`);
-  if (!Number.isInteger(o.startStep) || o.startStep < 0 || o.startStep >= stepsPerEpoch) {
-    throw new InvalidArgumentError(`startStep must be an integer in [0, ${stepsPerEpoch - 1}], got ${o.startStep}`);
+  // startStep = stepsPerEpoch: the epoch's steps are all done (a checkpoint of its last step); the next is epoch + 1's first.
+  if (!Number.isInteger(o.startStep) || o.startStep < 0 || o.startStep > stepsPerEpoch) {
+    throw new InvalidArgumentError(`startStep must be an integer in [0, ${stepsPerEpoch}], got ${o.startStep}`);
   }
   const { inputSize: S, heatmapSize: h, joints: K } = o;
   const pool = createPool(o, augmentation);
@@ -215,8 +216,8 @@ export function createTrainSource(o: TrainSourceOptions): TrainSource {
 
   const prefetch = o.prefetch ?? 3;
   const queue: Promise<TrainBatch>[] = [];
-  let epoch = o.startEpoch;
-  let step = o.startStep;
+  let epoch = o.startStep === stepsPerEpoch ? o.startEpoch + 1 : o.startEpoch;
+  let step = o.startStep === stepsPerEpoch ? 0 : o.startStep;
   let closed = false;
   const fill = (): void => {
     while (queue.length < prefetch + 1) {

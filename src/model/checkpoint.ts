@@ -6,10 +6,15 @@
 // multiple of 4). A tensor's dtype is float32, or for weight matrices saved with a smaller `precision`: float16
 // (half the bytes), or int8 (a quarter): its data is one float32 scale per output channel (the last axis), then
 // the 8-bit values. All are read back as float32.
-import { readFileSync, existsSync } from 'node:fs';
+// Version 2 (written since) adds integrity: each header entry carries the SHA-256 of its tensor's bytes, and the
+// file ends with the 32-byte SHA-256 of the header JSON, so a damaged file is an error naming the file and the
+// tensor (or the header) instead of weights that load silently. Version 1 files (no checksums) are still read.
+// Every tensor read must be finite, and no file is written with a non-finite value.
+import { createHash } from 'node:crypto';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
-import { CheckpointMismatchError, FileFormatError } from '../errors.js';
+import { CheckpointMismatchError, FileFormatError, NonFiniteError } from '../errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { fromHalf, storesAsHalf, toHalf } from '../util/half.js';
 import { allFinite, dequantizeInt8, quantizeInt8 } from '../util/int8.js';
@@ -47,11 +52,16 @@ interface HeaderEntry {
   dtype: StoredDtype;
   offset: number;
   length: number;
+  /** Version 2: hex SHA-256 of the tensor's stored bytes. */
+  sha256?: string;
 }
+
+const VERSION = 2;
+const DIGEST_BYTES = 32;
 
 interface Header {
   format: 'hourglass-checkpoint';
-  version: 1;
+  version: 1 | 2;
   config: HourglassConfig;
   meta: Record<string, unknown>;
   tensors: HeaderEntry[];
@@ -83,6 +93,10 @@ export async function saveCheckpoint(
     for (const [name, tensor] of map) {
       const data = (await tensor.data()) as Float32Array;
       const f32 = data instanceof Float32Array ? data : Float32Array.from(data);
+      const bad = firstNonFinite(f32);
+      if (bad >= 0) {
+        throw new NonFiniteError(`not writing ${path}: ${group === 'state' ? 'training state' : 'weight'} tensor ${name} holds ${f32[bad]} at element ${bad}`);
+      }
       const kernel = group === 'weights' && tensor.shape.length >= 2;
       const entry: HeaderEntry = { name, group, shape: [...tensor.shape], dtype: 'float32', offset, length: f32.length };
       let packed: ArrayBufferView = f32;
@@ -95,6 +109,7 @@ export async function saveCheckpoint(
         packed = Buffer.concat([new Uint8Array(q.scales.buffer), new Uint8Array(q.values.buffer)]);
       }
       const bytes = new Uint8Array(packed.buffer, packed.byteOffset, packed.byteLength);
+      entry.sha256 = sha256(bytes);
       entries.push(entry);
       blobs.push(bytes);
       offset += bytes.byteLength;
@@ -106,19 +121,36 @@ export async function saveCheckpoint(
       }
     }
   }
-  const header: Header = { format: 'hourglass-checkpoint', version: 1, config: contents.config, meta: contents.meta ?? {}, tensors: entries };
+  const header: Header = { format: 'hourglass-checkpoint', version: VERSION, config: contents.config, meta: contents.meta ?? {}, tensors: entries };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(12);
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32LE(json.byteLength, 8);
   const padding = Buffer.alloc((8 - ((12 + json.byteLength) % 8)) % 8);
-  writeFileAtomic(path, [prefix, json, padding, ...blobs]);
+  const headerDigest = createHash('sha256').update(json).digest();
+  writeFileAtomic(path, [prefix, json, padding, ...blobs, headerDigest]);
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Index of the first NaN or infinite value, or -1. */
+function firstNonFinite(data: Float32Array): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return i;
+  return -1;
 }
 
 /** Reads and validates a checkpoint file; errors name the file and what is wrong with it. */
 export function readCheckpoint(path: string): Checkpoint {
   if (!existsSync(path)) throw new FileFormatError(path, 'checkpoint file not found');
-  const buf = readFileSync(path);
+  if (statSync(path).isDirectory()) throw new FileFormatError(path, 'is a folder; expected a checkpoint file (.ckpt)');
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch (err) {
+    throw new FileFormatError(path, `cannot read the checkpoint (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
   if (buf.byteLength < 12 || buf.toString('latin1', 0, 8) !== MAGIC) {
     throw new FileFormatError(path, `not an hourglass checkpoint (expected magic ${MAGIC})`);
   }
@@ -130,9 +162,11 @@ export function readCheckpoint(path: string): Checkpoint {
   } catch (err) {
     throw new FileFormatError(path, `header is not valid JSON (${(err as Error).message})`);
   }
-  if (header.format !== 'hourglass-checkpoint' || header.version !== 1 || !Array.isArray(header.tensors)) {
-    throw new FileFormatError(path, `unsupported checkpoint header (format ${String(header.format)}, version ${String(header.version)})`);
+  if (header === null || typeof header !== 'object' || header.format !== 'hourglass-checkpoint' ||
+      (header.version !== 1 && header.version !== VERSION) || !Array.isArray(header.tensors)) {
+    throw new FileFormatError(path, `unsupported checkpoint header (format ${String(header?.format)}, version ${String(header?.version)})`);
   }
+  const verified = header.version >= 2;
   let config: HourglassConfig;
   try {
     config = makeConfig(header.config);
@@ -143,12 +177,15 @@ export function readCheckpoint(path: string): Checkpoint {
   const weights = new Map<string, StoredTensor>();
   const state = new Map<string, StoredTensor>();
   for (const e of header.tensors) {
-    const size = e.shape.reduce((a, b) => a * b, 1);
+    const size = Array.isArray(e.shape) ? e.shape.reduce((a, b) => a * b, 1) : NaN;
     if (!Object.hasOwn(BYTES, e.dtype) || size !== e.length) throw new FileFormatError(path, `tensor ${e.name}: bad entry in header`);
     const start = dataStart + e.offset;
     const channels = e.shape[e.shape.length - 1] ?? 1;
     const byteLength = BYTES[e.dtype] * e.length + (e.dtype === 'int8' ? 4 * channels : 0); // int8: scales first
-    if (start + byteLength > buf.byteLength) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
+    if (start + byteLength > buf.byteLength - (verified ? DIGEST_BYTES : 0)) throw new FileFormatError(path, `tensor ${e.name}: data truncated`);
+    if (verified && sha256(buf.subarray(start, start + byteLength)) !== e.sha256) {
+      throw new FileFormatError(path, `tensor ${e.name}: checksum mismatch (the file is damaged)`);
+    }
     // Copy into an aligned buffer (the file buffer's offset need not be aligned).
     const raw = new Uint8Array(byteLength);
     raw.set(buf.subarray(start, start + byteLength));
@@ -162,7 +199,14 @@ export function readCheckpoint(path: string): Checkpoint {
     } else {
       data = e.dtype === 'float16' ? fromHalf(new Uint16Array(raw.buffer)) : new Float32Array(raw.buffer);
     }
+    const bad = firstNonFinite(data);
+    if (bad >= 0) throw new FileFormatError(path, `tensor ${e.name} holds ${data[bad]} at element ${bad}; the checkpoint is unusable`);
     (e.group === 'state' ? state : weights).set(e.name, { shape: e.shape, data });
+  }
+  if (verified) {
+    const stored = buf.subarray(buf.byteLength - DIGEST_BYTES);
+    const actual = createHash('sha256').update(buf.subarray(12, 12 + headerLength)).digest();
+    if (!actual.equals(stored)) throw new FileFormatError(path, 'checksum mismatch in the header (the file is damaged)');
   }
   return { config, weights, state, meta: header.meta ?? {} };
 }

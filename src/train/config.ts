@@ -41,6 +41,12 @@ export interface TrainConfig {
   readonly warmupSteps?: number;
   /** Keep a weights-only snapshot of every epoch's end in epochs/ (`--keep-epochs`, for `export --average`). */
   readonly keepEpochs?: boolean;
+  /**
+   * Train without the images that cannot be read (`--skip-bad-images`): those the check before the first step finds
+   * are left out, and a batch whose image fails later is skipped and logged. Absent or false: a bad image stops the
+   * run (before the first step, or with a checkpoint) naming the file.
+   */
+  readonly skipBadImages?: boolean;
 }
 
 export const TRAIN_DEFAULTS = {

@@ -65,6 +65,23 @@ export class RunLog {
       });
   }
 
+  /**
+   * Drops what was logged after the checkpoint a resume starts from: everything after the last `checkpoint` entry
+   * of `globalStep` (a validation logged after it is redone), or when there is none, every entry past globalStep.
+   */
+  truncateAfterCheckpoint(globalStep: number): void {
+    const entries = this.entries();
+    let end = -1;
+    for (let i = entries.length - 1; i >= 0; i--) {
+      if (entries[i].type === 'checkpoint' && entries[i].globalStep === globalStep) {
+        end = i;
+        break;
+      }
+    }
+    const kept = end >= 0 ? entries.slice(0, end + 1) : entries.filter((e) => e.globalStep <= globalStep);
+    writeFileAtomic(this.path, kept.map((e) => `${JSON.stringify(e)}\n`).join(''));
+  }
+
   /** Drops what was logged after a checkpoint (kept: entries up to and including globalStep), atomically. */
   truncateAfter(globalStep: number): void {
     const kept = this.entries().filter((e) => e.globalStep <= globalStep);

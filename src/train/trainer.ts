@@ -4,13 +4,15 @@
 // slots, schedule and data position (the data order and augmentation are functions of seed, epoch and position).
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../tf.js';
-import { DivergenceError, InvalidArgumentError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BadImagesError, CheckpointMismatchError, DivergenceError, FileFormatError, InvalidArgumentError, NonFiniteError } from '../errors.js';
 import { HourglassModel } from '../model/model.js';
 import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
 import { readDataset } from '../data/readers/index.js';
 import type { Dataset } from '../data/sample.js';
 import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
-import { createTrainSource, type PipelineOptions, type TrainSource } from '../data/batches.js';
+import { createTrainSource, type PipelineOptions, type TrainBatch, type TrainSource } from '../data/batches.js';
 import { predictDataset } from '../eval/evaluate.js';
 import { scoreDataset, type DatasetScore } from '../eval/protocol.js';
 import { heatmapLoss } from './loss.js';
@@ -20,7 +22,10 @@ import { endEpoch, initialScheduleState, reschedule, warmupFactor, type Schedule
 import { initialiseFrom } from '../model/init.js';
 import { RunLog, epochPath, runPath, writeJson } from './run-files.js';
 import { renderPlot } from './plot.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
+import { describeBadImages, findBadImages, withoutBadImages } from '../data/check-images.js';
+import { acquireRunLock, type RunLock } from './run-lock.js';
+import type { HourglassConfig } from '../model/config.js';
 import type { TrainConfig } from './config.js';
 
 /** Where a run stands; stored in each checkpoint's metadata. */
@@ -61,6 +66,42 @@ export interface TrainResult {
   readonly lastValidation: DatasetScore | null;
 }
 
+const NETWORK_FIELDS = ['stacks', 'features', 'modules', 'joints', 'inputSize', 'depth'] as const;
+
+/** How two network configs differ ('stacks 2 vs 1, ...'), or null when they describe the same network. */
+function differentNetwork(a: HourglassConfig, b: HourglassConfig): string | null {
+  const diffs = NETWORK_FIELDS.filter((f) => a[f] !== b[f]).map((f) => `${f} ${String(a[f])} in the config, ${String(b[f])} in the checkpoint`);
+  return diffs.length ? diffs.join(', ') : null;
+}
+
+/** The run position a `last` checkpoint records, checked field by field. */
+function checkedPosition(value: unknown, file: string): RunPosition {
+  const p = value as Partial<RunPosition> | undefined;
+  const count = (name: keyof RunPosition): number => {
+    const v = p?.[name];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FileFormatError(file, `metadata position.${name} must be an integer >= 0, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const epoch = count('epoch');
+  const stepInEpoch = count('stepInEpoch');
+  const globalStep = count('globalStep');
+  const imagesSeen = count('imagesSeen');
+  const schedule = p?.schedule;
+  if (!schedule || typeof schedule !== 'object' || typeof schedule.lr !== 'number' || !(schedule.lr >= 0)) {
+    throw new FileFormatError(file, 'metadata position.schedule is missing or has no learning rate');
+  }
+  const orNull = (v: unknown, name: string): number | null => {
+    if (v === null || v === undefined) return null;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new FileFormatError(file, `metadata position.${name} must be a number or null`);
+    return v;
+  };
+  const elapsed = typeof p?.elapsed === 'number' && Number.isFinite(p.elapsed) ? p.elapsed : 0;
+  return {
+    epoch, stepInEpoch, globalStep, imagesSeen, schedule,
+    bestMetric: orNull(p?.bestMetric, 'bestMetric'), bestEpoch: orNull(p?.bestEpoch, 'bestEpoch'), elapsed,
+  };
+}
+
 export class Trainer {
   private stopReason: string | null = null;
   /** The training data's skeleton, stored in every checkpoint so that predict/estimators can name the joints. */
@@ -74,8 +115,21 @@ export class Trainer {
     private readonly optimizer: Rmsprop,
     private position: RunPosition,
     private readonly reporter: TrainReporter,
+    private readonly lock: RunLock,
   ) {
     this.log = new RunLog(runPath(dir, 'log'));
+  }
+
+  /**
+   * Takes the run folder's lock (one writer per run: a second process fails naming the holder) and removes the
+   * temporary files of writes a killed process left. Everything else a run writes happens after this.
+   */
+  private static claim(dir: string, command: string, reporter: TrainReporter): RunLock {
+    const lock = acquireRunLock(dir, command);
+    if (lock.tookOver) reporter.message?.(`took over the lock of ${lock.tookOver}, which no longer runs`);
+    const removed = [...removeStaleTemps(dir), ...removeStaleTemps(join(dir, 'epochs'))];
+    if (removed.length) reporter.message?.(`removed ${removed.length} unfinished temporary file(s) of an interrupted write: ${removed.join(', ')}`);
+    return lock;
   }
 
   /**
@@ -95,13 +149,24 @@ export class Trainer {
       }
       reporter.message?.(`initialised from ${config.init.from}: ${initSummary}`);
     }
+    let lock: RunLock | null = null;
+    try {
+      lock = Trainer.claim(dir, 'train', reporter);
+      if (existsSync(runPath(dir, 'last'))) {
+        throw new InvalidArgumentError(`${dir} already holds a run (last.ckpt); continue it with --resume ${dir} or choose another --out`);
+      }
+    } catch (err) {
+      lock?.release();
+      model.dispose();
+      throw err;
+    }
     writeJson(runPath(dir, 'config'), config);
     const optimizer = new Rmsprop(model.params.trainable());
     const position: RunPosition = {
       epoch: 0, stepInEpoch: 0, globalStep: 0, imagesSeen: 0,
       schedule: initialScheduleState(config.schedule), bestMetric: null, bestEpoch: null, elapsed: 0,
     };
-    const trainer = new Trainer(config, dir, model, optimizer, position, reporter);
+    const trainer = new Trainer(config, dir, model, optimizer, position, reporter, lock);
     trainer.log.truncateAfter(-1);
     if (initSummary) trainer.log.append({ type: 'init', globalStep: 0, from: config.init?.from, summary: initSummary });
     return trainer;
@@ -112,8 +177,26 @@ export class Trainer {
    * `change` sets a new learning rate or schedule from the current step on (recorded in config.json and the log).
    */
   static resume(config: TrainConfig, dir: string, reporter: TrainReporter = {}, change?: ScheduleChange): Trainer {
-    const ckpt = readCheckpoint(runPath(dir, 'last'));
-    const position = ckpt.meta.position as RunPosition;
+    const lock = Trainer.claim(dir, 'train --resume', reporter);
+    try {
+      return Trainer.resumeLocked(config, dir, reporter, lock, change);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+  }
+
+  private static resumeLocked(config: TrainConfig, dir: string, reporter: TrainReporter, lock: RunLock, change?: ScheduleChange): Trainer {
+    const lastPath = runPath(dir, 'last');
+    if (!existsSync(lastPath)) {
+      throw new FileFormatError(lastPath, 'not found: the run wrote no checkpoint yet (it stopped before its first one); start it again without --resume');
+    }
+    const ckpt = readCheckpoint(lastPath);
+    const differs = differentNetwork(config.model, ckpt.config);
+    if (differs) {
+      throw new CheckpointMismatchError(`${lastPath} holds another network than ${runPath(dir, 'config')} describes (${differs}); refusing to resume`);
+    }
+    const position = checkedPosition(ckpt.meta.position, lastPath);
     let changed: { spec: TrainConfig['schedule']; state: ScheduleState } | null = null;
     if (change) {
       changed = reschedule(config.schedule, position.schedule, position.epoch, change);
@@ -131,8 +214,8 @@ export class Trainer {
       throw err;
     }
     writeJson(runPath(dir, 'config'), config);
-    const trainer = new Trainer({ ...config, model: ckpt.config }, dir, model, optimizer, position, reporter);
-    trainer.log.truncateAfter(position.globalStep);
+    const trainer = new Trainer({ ...config, model: ckpt.config }, dir, model, optimizer, position, reporter, lock);
+    trainer.log.truncateAfterCheckpoint(position.globalStep);
     if (changed) {
       trainer.log.append({ type: 'schedule', globalStep: position.globalStep, epoch: position.epoch + 1, step: position.stepInEpoch, schedule: changed.spec, lr: changed.state.lr });
     }
@@ -149,15 +232,23 @@ export class Trainer {
   }
 
   async run(): Promise<TrainResult> {
-    const { config } = this;
-    const train = await Promise.all(config.train.map((o) => readDataset(o)));
-    const val = config.val ? await readDataset(config.val) : null;
-    const skeleton = train[0].skeleton;
+    const { config, position } = this;
+    const say = (line: string) => this.reporter.message?.(line);
+    const read = await Promise.all(config.train.map((o) => readDataset(o)));
+    const readVal = config.val ? await readDataset(config.val) : null;
+    const skeleton = read[0].skeleton;
     this.skeleton = skeleton;
-    for (const d of [...train, ...(val ? [val] : [])]) {
+    for (const d of [...read, ...(readVal ? [readVal] : [])]) {
       if (d.skeleton.joints.length !== config.model.joints) {
         throw new InvalidArgumentError(`dataset ${d.name} has ${d.skeleton.joints.length} joints, the network ${config.model.joints}`);
       }
+    }
+    const { train, val } = await this.checkImages(read, readVal);
+    const samples = train.reduce((n, d) => n + d.samples.length, 0);
+    const stepsPerEpoch = Math.floor(samples / config.batchSize);
+    if (position.stepInEpoch > stepsPerEpoch && stepsPerEpoch > 0) {
+      say(`the data now make ${stepsPerEpoch} steps per epoch (images left out): epoch ${position.epoch + 1} ends here`);
+      position.stepInEpoch = stepsPerEpoch;
     }
     const flipPerm = flipPermutation(skeleton);
     const pipeline: PipelineOptions = {
@@ -166,9 +257,8 @@ export class Trainer {
     };
     const source = createTrainSource({
       ...pipeline, datasets: train, batchSize: config.batchSize, seed: config.seed,
-      startEpoch: this.position.epoch, startStep: this.position.stepInEpoch, augmentation: config.augment ? (config.augmentation ?? {}) : null,
+      startEpoch: position.epoch, startStep: position.stepInEpoch, augmentation: config.augment ? (config.augmentation ?? {}) : null,
     });
-    const say = (line: string) => this.reporter.message?.(line);
     say(`training on ${train.map((d) => `${d.name} (${d.samples.length})`).join(' + ')}; ${source.stepsPerEpoch} steps of ${config.batchSize} per epoch` +
       (val ? `; validating on ${val.name} (${val.samples.length})` : ''));
     let lastValidation: DatasetScore | null = null;
@@ -196,13 +286,39 @@ export class Trainer {
     }
   }
 
+  /**
+   * Checks every image of the run before the first step (headers and file ends, in parallel): bad ones stop the run
+   * listed together, or with `skipBadImages` are left out (counted, named in the log).
+   */
+  private async checkImages(train: Dataset[], val: Dataset | null): Promise<{ train: Dataset[]; val: Dataset | null }> {
+    const started = performance.now();
+    const all = val ? [...train, val] : train;
+    const bad = await findBadImages(all);
+    const files = new Set(all.flatMap((d) => d.samples.map((s) => s.imagePath))).size;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (bad.length === 0) {
+      this.reporter.message?.(`checked ${files} images in ${seconds} s: all readable`);
+      return { train, val };
+    }
+    if (!this.config.skipBadImages) {
+      throw new BadImagesError(`${bad.length} of ${files} images cannot be read: ${describeBadImages(bad)}. ` +
+        'Replace or remove them, or add --skip-bad-images to train without them', bad.map((b) => b.path));
+    }
+    this.reporter.message?.(`leaving out ${bad.length} of ${files} images that cannot be read (--skip-bad-images): ${describeBadImages(bad, 3)}`);
+    this.log.append({ type: 'bad-images', globalStep: this.position.globalStep, count: bad.length, images: bad.map((b) => `${b.path}: ${b.reason}`) });
+    const [kept, keptVal] = [withoutBadImages(train, bad), val ? withoutBadImages([val], bad)[0] : null];
+    return { train: kept, val: keptVal };
+  }
+
   private skeletonMeta(): { skeleton?: Skeleton } {
     return this.skeleton ? { skeleton: this.skeleton } : {};
   }
 
+  /** Frees the tensors and releases the run folder's lock. */
   dispose(): void {
     this.optimizer.dispose();
     this.model.dispose();
+    this.lock.release();
   }
 
   private reachedMaxImages(): boolean {
@@ -226,7 +342,14 @@ export class Trainer {
       await yieldToEventLoop(); // so that Ctrl-C / SIGTERM are answered within a step
       if (this.stopReason || this.reachedMaxImages()) return false;
       const started = performance.now();
-      const batch = await source.next();
+      let batch: TrainBatch;
+      try {
+        batch = await source.next();
+      } catch (err) {
+        if (!(err instanceof FileFormatError)) throw err;
+        await this.badImageMidRun(err);
+        continue;
+      }
       const b = batch.size;
       const lr = position.schedule.lr * warmupFactor(position.globalStep, config.warmupSteps);
       const loss = tf.tidy(() => {
@@ -240,10 +363,11 @@ export class Trainer {
         this.optimizer.apply(byName, lr);
         return lossValue;
       });
-      if (!Number.isFinite(loss)) {
+      const badParam = Number.isFinite(loss) ? this.nonFiniteParameter() : null;
+      if (!Number.isFinite(loss) || badParam !== null) {
         throw new DivergenceError(
-          `loss is ${loss} at epoch ${position.epoch + 1}, step ${position.stepInEpoch + 1} (global step ${position.globalStep + 1}); ` +
-            `training stopped, the last good checkpoint is ${runPath(this.dir, 'last')}. Try a lower --lr.`,
+          `${badParam === null ? `loss is ${loss}` : `weights of ${badParam} became NaN or infinite`} at epoch ${position.epoch + 1}, ` +
+            `step ${position.stepInEpoch + 1} (global step ${position.globalStep + 1}); training stopped, ${this.lastGood()}. Try a lower --lr.`,
         );
       }
       position.elapsed += (performance.now() - started) / 1000;
@@ -276,10 +400,51 @@ export class Trainer {
     return true;
   }
 
+  /** Name of the first parameter (weights or batch-norm statistics) holding a NaN or infinity, or null. */
+  private nonFiniteParameter(): string | null {
+    const params = this.model.params.all();
+    // x * 0 is 0 for every finite x and NaN for NaN and infinities: one sum per tensor, one number read back.
+    const total = tf.tidy(() => tf.addN([...params.values()].map((p) => tf.sum(tf.mul(p, 0)))).dataSync()[0]);
+    if (Number.isFinite(total)) return null;
+    for (const [name, p] of params) {
+      if (!Number.isFinite(tf.tidy(() => tf.sum(tf.mul(p, 0)).dataSync()[0]))) return name;
+    }
+    return 'a parameter';
+  }
+
+  /** Where a stopped run can be continued from, for messages. */
+  private lastGood(): string {
+    const path = runPath(this.dir, 'last');
+    return existsSync(path)
+      ? `the last good checkpoint is ${path} (continue with: hourglass train --resume ${this.dir})`
+      : 'no checkpoint was written yet (nothing to resume)';
+  }
+
+  /**
+   * A batch failed because an image could not be read, hours into a run: skip the batch and log it under
+   * `skipBadImages`; otherwise save where the run is and stop, naming the file and how to go on.
+   */
+  private async badImageMidRun(err: FileFormatError): Promise<void> {
+    const { position } = this;
+    const where = `epoch ${position.epoch + 1}, step ${position.stepInEpoch + 1}`;
+    if (this.config.skipBadImages) {
+      this.reporter.message?.(`skipped ${where}: ${err.message}`);
+      this.log.append({ type: 'bad-image', globalStep: position.globalStep, epoch: position.epoch + 1, step: position.stepInEpoch + 1, error: err.message });
+      position.stepInEpoch += 1; // the source has moved past this batch
+      position.globalStep += 1;
+      return;
+    }
+    await this.saveLast();
+    throw new FileFormatError(err.file, `${err.message.slice(err.file.length + 2)}; training stopped at ${where} and saved in ` +
+      `${runPath(this.dir, 'last')}: replace the file, or continue without it: hourglass train --resume ${this.dir} --skip-bad-images`);
+  }
+
   /** Validation, best/last checkpoints, schedule and plot at the end of an epoch. */
   private async finishEpoch(val: Dataset | null): Promise<DatasetScore | null> {
     const { position } = this;
     const finished = position.epoch;
+    // The epoch's training is saved before validation: a run killed while validating redoes only the validation.
+    await this.saveLast();
     const score = val ? await this.validate(val) : null;
     const metric = score ? score.mean : null;
     position.schedule = endEpoch(this.config.schedule, position.schedule, finished, metric);
@@ -287,7 +452,7 @@ export class Trainer {
     position.stepInEpoch = 0;
     const improved = this.noteValidation(score, finished + 1);
     // The epoch's snapshot before last.ckpt moves on: a run killed in between redoes the epoch and rewrites it.
-    if (this.config.keepEpochs) await saveModel(epochPath(this.dir, finished + 1), this.model, { meta: this.snapshotMeta(score) });
+    if (this.config.keepEpochs) await this.guardFinite(() => saveModel(epochPath(this.dir, finished + 1), this.model, { meta: this.snapshotMeta(score) }));
     await this.saveLast();
     if (improved) await this.saveBest(score);
     this.writePlot(score?.protocol ?? 'PCK');
@@ -304,7 +469,17 @@ export class Trainer {
   }
 
   private async saveBest(score: DatasetScore | null): Promise<void> {
-    await saveModel(runPath(this.dir, 'best'), this.model, { meta: this.snapshotMeta(score) });
+    await this.guardFinite(() => saveModel(runPath(this.dir, 'best'), this.model, { meta: this.snapshotMeta(score) }));
+  }
+
+  /** A checkpoint write that meets a non-finite value writes nothing and stops the run as diverged. */
+  private async guardFinite(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (!(err instanceof NonFiniteError)) throw err;
+      throw new DivergenceError(`${err.message} at epoch ${this.position.epoch + 1}, step ${this.position.stepInEpoch}; training stopped, ${this.lastGood()}. Try a lower --lr.`);
+    }
   }
 
   private snapshotMeta(score: DatasetScore | null): Record<string, unknown> {
@@ -327,7 +502,8 @@ export class Trainer {
   }
 
   private async saveLast(): Promise<void> {
-    await saveModel(runPath(this.dir, 'last'), this.model, { state: this.optimizer.state(), meta: { position: { ...this.position }, ...this.skeletonMeta() } });
+    await this.guardFinite(() =>
+      saveModel(runPath(this.dir, 'last'), this.model, { state: this.optimizer.state(), meta: { position: { ...this.position }, ...this.skeletonMeta() } }));
     this.log.append({ type: 'checkpoint', globalStep: this.position.globalStep, epoch: this.position.epoch, step: this.position.stepInEpoch });
   }
 

@@ -118,3 +118,27 @@ test('readPredictionsH5: N x K x 2 predictions, origin removed like the annotati
   assert.deepEqual(Array.from(p.points.slice(0, 3)), [0, 1, 2]);
   await assert.rejects(readPredictionsH5(join(FIXTURES, 'mpii', 'valid.h5')), /dataset 'preds' is missing/);
 });
+
+test('a truncated or damaged .h5 is one error naming the file, without HDF5\'s diagnostic stack on stderr', async () => {
+  const whole = await writeAnnotations('whole.h5', 40, 11);
+  const { readFileSync } = await import('node:fs');
+  const bytes = readFileSync(whole);
+  const cut = join(tmp, 'cut.h5');
+  writeFileSync(cut, bytes.subarray(0, bytes.length >> 1));
+  const damaged = join(tmp, 'damaged.h5');
+  const edited = Buffer.from(bytes);
+  edited.fill(0xa5, 100, edited.length - 100); // the superblock survives; object headers and data do not
+  writeFileSync(damaged, edited);
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (written.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    await assert.rejects(readH5Annotations({ file: cut, imagesDir: tmp, skeleton: FLIC11, name: 'flic', boxRule: 'as-is' }),
+      (err: unknown) => err instanceof FileFormatError && err.file === cut && /truncated: the file has \d+ bytes, its HDF5 header says \d+/.test(err.message));
+    await assert.rejects(readH5Annotations({ file: damaged, imagesDir: tmp, skeleton: FLIC11, name: 'flic', boxRule: 'as-is' }),
+      (err: unknown) => err instanceof FileFormatError && err.file === damaged && !err.message.includes('\n'));
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.deepEqual(written.filter((w) => /HDF5-DIAG|#0\d\d:/.test(w)), [], 'HDF5 printed its stack');
+});

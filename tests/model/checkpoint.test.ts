@@ -9,6 +9,7 @@ import { HourglassModel } from '../../src/model/model.js';
 import { saveModel, loadModel, readCheckpoint, assignWeights } from '../../src/model/checkpoint.js';
 import { useCpu } from '../helpers.js';
 import { predictionError, randomiseBatchNorms } from './random-bn.js';
+import { asVersion1, resign, resignHeader, tensorOffset } from './ckpt-bytes.js';
 import type { Tensor4D } from '@tensorflow/tfjs-core';
 
 const CFG = { stacks: 2, features: 8, joints: 3, inputSize: 32, depth: 3 };
@@ -158,7 +159,8 @@ test('a tensor with an unknown dtype in the header is refused', async () => {
   for (const dtype of ['float64', 'valueOf']) {
     const text = bytes.toString('utf8', 12, 12 + length).replace('"dtype":"float32"', `"dtype":"${dtype}"`);
     const bad = join(dir, 'bad.ckpt');
-    writeFileSync(bad, Buffer.concat([bytes.subarray(0, 12), Buffer.from(text, 'utf8'), bytes.subarray(12 + length)]));
+    const edited = Buffer.concat([bytes.subarray(0, 12), Buffer.from(text, 'utf8'), bytes.subarray(12 + length)]);
+    writeFileSync(bad, resignHeader(edited));
     assert.throws(() => readCheckpoint(bad), /bad\.ckpt: tensor .*: bad entry in header/, dtype);
   }
 });
@@ -217,11 +219,79 @@ test("precision 'int8' stores kernels as 8-bit integers with a scale per output 
       const bad = join(dir, 'bad.ckpt');
       const edited = Buffer.from(bytes);
       edited.writeFloatLE(scale, dataStart + first.offset);
-      writeFileSync(bad, edited);
+      writeFileSync(bad, resign(edited));
       assert.throws(() => readCheckpoint(bad), new RegExp(`bad\\.ckpt: tensor ${first.name.replace(/\./g, '\\.')}: int8 data needs .*finite scales >= 0`), String(scale));
     }
   } finally {
     model.dispose();
     tf.dispose([...state.values()]);
   }
+});
+
+test('checksums: damaged tensor data or header is an error naming the file and the tensor', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const good = join(dir, 'good.ckpt');
+  const model = HourglassModel.create(CFG);
+  await saveModel(good, model, { meta: { note: 'abcdef' } });
+  model.dispose();
+  const bytes = readFileSync(good);
+  // 256 bytes flipped in the middle of the file: inside some tensor's data.
+  const middle = Buffer.from(bytes);
+  const at = Math.floor(middle.length / 2);
+  for (let i = at; i < at + 256; i++) middle[i] ^= 0xff;
+  const damaged = join(dir, 'damaged.ckpt');
+  writeFileSync(damaged, middle);
+  assert.throws(() => readCheckpoint(damaged), /damaged\.ckpt: tensor \S+: checksum mismatch/);
+  // One character of the metadata changed (still valid JSON): the header's own checksum.
+  const length = bytes.readUInt32LE(8);
+  const text = bytes.toString('utf8', 12, 12 + length).replace('abcdef', 'abcdeg');
+  const header = join(dir, 'header.ckpt');
+  writeFileSync(header, Buffer.concat([bytes.subarray(0, 12), Buffer.from(text, 'utf8'), bytes.subarray(12 + length)]));
+  assert.throws(() => readCheckpoint(header), /header\.ckpt: checksum mismatch in the header/);
+  // A cut-off file names the first tensor it cannot hold.
+  const cut = join(dir, 'cut.ckpt');
+  writeFileSync(cut, bytes.subarray(0, at));
+  assert.throws(() => readCheckpoint(cut), /cut\.ckpt: tensor \S+: data truncated/);
+  // The intact file still loads.
+  assert.equal(readCheckpoint(good).meta.note, 'abcdef');
+});
+
+test('non-finite values: never written, and refused on reading with the tensor named', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const path = join(dir, 'last.ckpt');
+  const model = HourglassModel.create(CFG);
+  try {
+    await saveModel(path, model, { meta: { which: 'good' } });
+    const before = readFileSync(path);
+    const name = model.params.specs[0].name;
+    model.params.update(name, tf.fill(model.params.specs[0].shape as number[], NaN));
+    await assert.rejects(saveModel(path, model), new RegExp(`not writing .*last\\.ckpt: weight tensor ${name.replace(/\./g, '\\.')} holds NaN`));
+    assert.deepEqual(readFileSync(path), before, 'the existing checkpoint is untouched');
+    assert.deepEqual(readdirSync(dir), ['last.ckpt'], 'no temporary file left');
+    // A NaN written into a file whose checksums are then made to match (as a buggy writer would).
+    const edited = Buffer.from(before);
+    edited.writeFloatLE(Infinity, tensorOffset(edited, name) + 4);
+    const bad = join(dir, 'bad.ckpt');
+    writeFileSync(bad, resign(edited));
+    assert.throws(() => readCheckpoint(bad), new RegExp(`bad\\.ckpt: tensor ${name.replace(/\./g, '\\.')} holds Infinity at element 1`));
+  } finally {
+    model.dispose();
+  }
+});
+
+test('version 1 files (written before checksums) still load, with the same values', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-ckpt-'));
+  const v2 = join(dir, 'v2.ckpt');
+  const v1 = join(dir, 'v1.ckpt');
+  const model = HourglassModel.create(CFG, 3);
+  await saveModel(v2, model, { meta: { k: 1 } });
+  model.dispose();
+  writeFileSync(v1, asVersion1(readFileSync(v2)));
+  const a = readCheckpoint(v2);
+  const b = readCheckpoint(v1);
+  assert.deepEqual(b.meta, a.meta);
+  for (const [name, t] of a.weights) assert.deepEqual(Array.from(b.weights.get(name)?.data ?? []), Array.from(t.data), name);
 });

@@ -2,7 +2,8 @@
 // request leaves a resumable checkpoint, divergence stops with the last good checkpoint kept, loss falls on overfit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, existsSync, readFileSync, readdirSync } from 'node:fs';
+import { CheckpointMismatchError, RunLockedError } from '../../src/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Trainer } from '../../src/train/trainer.js';
@@ -169,4 +170,43 @@ test('overfitting 8 images: the loss falls at least 10x', async () => {
   const first = losses[0];
   const last = Math.min(...losses.slice(-5));
   assert.ok(last * 10 <= first, `${backend}: loss ${first} -> ${last}`);
+});
+
+test('--resume refuses a last.ckpt of another network than config.json describes, and a second trainer on a held folder', async () => {
+  await useCpu();
+  const a = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  const b = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  await train(config({ maxImages: 4, val: null }), a);
+  await train(config({ maxImages: 4, val: null, model: makeConfig({ stacks: 1, features: 4, joints: 14, inputSize: 32, depth: 3 }) }), b);
+  copyFileSync(runPath(b, 'last'), runPath(a, 'last'));
+  assert.throws(() => Trainer.resume(config(), a), (err: unknown) => err instanceof CheckpointMismatchError &&
+    /last\.ckpt holds another network than .*config\.json describes \(stacks 2 in the config, 1 in the checkpoint, features 8 in the config, 4 in the checkpoint\); refusing to resume/.test(err.message));
+  // The refused resume released the folder: a proper one proceeds, and while it holds the folder a second is refused.
+  const holder = Trainer.resume(config({ model: makeConfig({ stacks: 1, features: 4, joints: 14, inputSize: 32, depth: 3 }) }), a);
+  try {
+    assert.throws(() => Trainer.resume(config(), a), (err: unknown) => err instanceof RunLockedError && /is in use by this process/.test(err.message));
+    assert.throws(() => Trainer.create(config(), a), (err: unknown) => err instanceof RunLockedError);
+  } finally {
+    holder.dispose();
+  }
+  Trainer.resume(config({ model: makeConfig({ stacks: 1, features: 4, joints: 14, inputSize: 32, depth: 3 }) }), a).dispose();
+});
+
+test('a checkpoint of an epoch\'s last step (stopped there) resumes into that epoch\'s validation, then the next epoch', async () => {
+  await useCpu();
+  const dir = mkdtempSync(join(tmpdir(), 'hg-train-'));
+  let trainer: Trainer | null = null;
+  trainer = Trainer.create(config(), dir, { step: (s) => { if (s.step === s.stepsPerEpoch) trainer?.requestStop('test'); } });
+  try {
+    const stopped = await trainer.run();
+    assert.equal(stopped.status, 'stopped');
+    assert.deepEqual([stopped.position.epoch, stopped.position.stepInEpoch], [0, 2]);
+  } finally {
+    trainer.dispose();
+  }
+  const resumed = await train(config(), dir, true);
+  assert.equal(resumed.status, 'done');
+  assert.equal(resumed.position.globalStep, 4);
+  const vals = readFileSync(runPath(dir, 'log'), 'utf8').split('\n').filter((l) => l.includes('"type":"val"')).map((l) => JSON.parse(l).epoch);
+  assert.deepEqual(vals, [1, 2]);
 });

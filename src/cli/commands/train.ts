@@ -1,6 +1,5 @@
 // `hourglass train`: trains a stacked hourglass on one or more datasets, or continues a run with --resume.
 // Ctrl-C / SIGTERM save a checkpoint and exit; the run folder holds everything needed to continue.
-import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -51,14 +50,15 @@ const FLAGS = {
   'checkpoint-minutes': { type: 'number', min: 0, help: `save last.ckpt at least this often (default ${TRAIN_DEFAULTS.checkpointMinutes})` },
   'max-images': { type: 'int', min: 1, help: 'stop after this many training images' },
   'keep-epochs': { type: 'boolean', help: 'keep a weights-only snapshot of every epoch in <run>/epochs/ (to average with export --average)' },
+  'skip-bad-images': { type: 'boolean', help: 'train without the images that cannot be read (listed and counted) instead of stopping' },
   out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
-  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend, --keep-epochs and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
+  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend, --keep-epochs, --skip-bad-images and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<typeof FLAGS>>['flags'];
 
-const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'keep-epochs', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'keep-epochs', 'skip-bad-images', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
 
 function dropEpochs(spec: string): number[] {
   return spec.split(',').filter((x) => x.trim() !== '').map((x) => {
@@ -144,11 +144,9 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
     ...(initFrom !== undefined ? { init: { from: initFrom, freshHeads: Boolean(sourceSkeleton && sourceSkeleton.joints.join() !== skeleton.joints.join()) } } : {}),
     ...(flags.warmup ? { warmupSteps: flags.warmup } : {}),
     ...(flags['keep-epochs'] ? { keepEpochs: true } : {}),
+    ...(flags['skip-bad-images'] ? { skipBadImages: true } : {}),
   };
   const out = flags.out ?? join('runs', `${flags.dataset}-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}`);
-  if (existsSync(runPath(out, 'last'))) {
-    throw new InvalidArgumentError(`${out} already holds a run (last.ckpt); continue it with --resume ${out} or choose another --out`);
-  }
   return { config, out };
 }
 
@@ -163,7 +161,7 @@ export const trainCommand: Command = {
     if (flags.resume) {
       const extra = Object.keys(flags).filter((f) => !RESUME_FLAGS.has(f));
       if (extra.length) {
-        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend, --keep-epochs and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
+        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend, --keep-epochs, --skip-bad-images and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
       }
     }
     const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
@@ -190,6 +188,7 @@ export const trainCommand: Command = {
         maxImages: flags['max-images'] ?? saved.maxImages,
         workers: flags.workers ?? saved.workers,
         ...(flags['keep-epochs'] !== undefined ? { keepEpochs: flags['keep-epochs'] } : {}),
+        ...(flags['skip-bad-images'] !== undefined ? { skipBadImages: flags['skip-bad-images'] } : {}),
       };
       trainer = Trainer.resume(config, dir, reporter, change);
       const p = trainer.currentPosition;

@@ -1,6 +1,6 @@
 // Reader of the original pose-hg-train `.h5` annotation format (center, scale, part, visible, normalize, imgname,
 // optional index, person, torsoangle) + an images folder: MPII and FLIC. Also reads prediction files (`preds`).
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import h5wasm from 'h5wasm/node';
 import { FileFormatError } from '../../errors.js';
@@ -39,6 +39,68 @@ export interface Predictions {
 
 const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
 
+/**
+ * Runs an h5wasm call with HDF5's error stack (dozens of lines it prints to stderr) held back: a failure becomes one
+ * FileFormatError naming the file, with HDF5's innermost message as the detail.
+ */
+function quietly<T>(file: string, what: string, fn: () => T): T {
+  const lines: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  }) as typeof process.stderr.write;
+  let failure: unknown = null;
+  let value: T | undefined;
+  try {
+    value = fn();
+  } catch (err) {
+    failure = err;
+  } finally {
+    process.stderr.write = write;
+  }
+  const diag = lines.join('').split('\n').filter((l) => /line \d+ in /.test(l));
+  if (failure !== null || diag.length > 0) {
+    const innermost = diag.length ? diag[diag.length - 1].replace(/^.* in [A-Za-z0-9_]+\(\): /, '').trim() : '';
+    const detail = innermost || (failure instanceof Error ? failure.message : String(failure));
+    throw new FileFormatError(file, `${what} (${detail}); the file may be damaged or truncated`);
+  }
+  return value as T;
+}
+
+/**
+ * HDF5 records the file's length in its superblock (versions 0-3); a shorter file was cut off, e.g. by an interrupted
+ * copy. Checked here so that the error says so instead of HDF5's stack.
+ */
+function checkNotTruncated(file: string): void {
+  const head = Buffer.alloc(96);
+  const fd = openSync(file, 'r');
+  let size: number;
+  try {
+    readSync(fd, head, 0, head.length, 0);
+    size = fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+  const version = head[8];
+  let eofAt: number;
+  let offsetSize: number;
+  if (version === 0 || version === 1) {
+    offsetSize = head[13];
+    eofAt = 24 + (version === 1 ? 4 : 0) + 2 * offsetSize;
+  } else if (version === 2 || version === 3) {
+    offsetSize = head[9];
+    eofAt = 12 + 2 * offsetSize;
+  } else {
+    return; // a newer layout: leave it to HDF5
+  }
+  if (offsetSize !== 8 && offsetSize !== 4) return;
+  const stored = offsetSize === 8 ? Number(head.readBigUInt64LE(eofAt)) : head.readUInt32LE(eofAt);
+  if (stored > size) {
+    throw new FileFormatError(file, `truncated: the file has ${size} bytes, its HDF5 header says ${stored}; copy it again`);
+  }
+}
+
 /** An open .h5 file with typed, shape-checked access to its top-level datasets. */
 class H5Reader {
   private constructor(readonly file: string, private readonly h5: InstanceType<typeof h5wasm.File>) {}
@@ -54,27 +116,23 @@ class H5Reader {
       closeSync(fd);
     }
     if (!head.equals(HDF5_SIGNATURE)) throw new FileFormatError(file, 'not an HDF5 file (no HDF5 signature at byte 0)');
+    checkNotTruncated(file);
     await h5wasm.ready;
-    let h5: InstanceType<typeof h5wasm.File>;
-    try {
-      h5 = new h5wasm.File(file, 'r');
-    } catch (e) {
-      throw new FileFormatError(file, `HDF5 cannot open it (${(e as Error).message})`);
-    }
+    const h5 = quietly(file, 'HDF5 cannot open it', () => new h5wasm.File(file, 'r'));
     return new H5Reader(file, h5);
   }
 
   close(): void {
-    this.h5.close();
+    quietly(this.file, 'HDF5 cannot close it', () => this.h5.close());
   }
 
   has(name: string): boolean {
-    return this.h5.keys().includes(name);
+    return quietly(this.file, 'HDF5 cannot list its datasets', () => this.h5.keys()).includes(name);
   }
 
   private dataset(name: string): InstanceType<typeof h5wasm.Dataset> {
     // Look the name up first: get() of an absent name makes HDF5 print its error stack.
-    const d = this.has(name) ? this.h5.get(name) : null;
+    const d = this.has(name) ? quietly(this.file, `HDF5 cannot read '${name}'`, () => this.h5.get(name)) : null;
     if (d === null) {
       throw new FileFormatError(this.file, `dataset '${name}' is missing (datasets present: ${this.h5.keys().join(', ') || 'none'})`);
     }
@@ -86,7 +144,7 @@ class H5Reader {
   numbers(name: string, shape: readonly number[]): Float64Array {
     const d = this.dataset(name);
     this.checkShape(name, d.shape ?? [], shape);
-    const v = d.value;
+    const v = quietly(this.file, `HDF5 cannot read dataset '${name}'`, () => d.value);
     if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
       if (v instanceof BigInt64Array || v instanceof BigUint64Array) return Float64Array.from(v, (x) => Number(x));
       return Float64Array.from(v);
@@ -98,7 +156,7 @@ class H5Reader {
   strings(name: string, shape: readonly number[]): string[] {
     const d = this.dataset(name);
     this.checkShape(name, d.shape ?? [], shape);
-    const v = d.value;
+    const v = quietly(this.file, `HDF5 cannot read dataset '${name}'`, () => d.value);
     if (Array.isArray(v) && v.every((s): s is string => typeof s === 'string')) return v.map((s) => s.replace(/\0+$/, ''));
     throw new FileFormatError(this.file, `dataset '${name}' has type ${JSON.stringify(d.dtype)}; expected strings`);
   }
