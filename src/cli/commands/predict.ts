@@ -10,7 +10,8 @@ import { HourglassError, InvalidArgumentError } from '../../errors.js';
 import { createEstimator, toRaster, type Box, type Pose } from '../../api/estimator.js';
 import { renderOverlay } from '../../api/overlay.js';
 import { DEFAULT_MODEL } from '../../api/models.js';
-import { writeFileAtomic } from '../../util/atomic.js';
+import { removeStaleTemps, writeFileAtomic } from '../../util/atomic.js';
+import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
 import { parseScales } from '../../eval/infer.js';
 
@@ -81,6 +82,8 @@ export const predictCommand: Command = {
       io.err(`no images given: predicting the ${images.length} sample images in ${SAMPLES_DIR}`);
     }
     const out = flags.out ?? 'predictions';
+    mkdirSync(out, { recursive: true }); // an unusable --out fails here, before any work, as one line naming it
+    removeStaleTemps(out);
     const estimator = await createEstimator({ model: flags.model, backend: parseBackendName(flags.backend ?? 'auto') });
     const c = estimator.model.config;
     io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${c.stacks} stack${c.stacks === 1 ? '' : 's'}, ${c.features} features, ` +
