@@ -5,6 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, st
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { FileFormatError, RunLockedError } from '../errors.js';
+import { processExists } from '../util/atomic.js';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -39,20 +40,11 @@ function startTicks(pid: number): number | null {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
-}
-
 /** Whether the process a lock names is still the one that wrote it (false: the lock is stale). */
 function holds(owner: LockOwner): boolean {
   if (owner.host !== hostname()) return true; // another machine's process: cannot be checked from here
   if (owner.pid === process.pid) return false; // our own PID recorded by a dead predecessor (e.g. in a container)
-  if (!alive(owner.pid)) return false;
+  if (!processExists(owner.pid)) return false;
   const ticks = startTicks(owner.pid);
   return owner.startTicks === null || ticks === null || ticks === owner.startTicks;
 }

@@ -41,8 +41,8 @@ export function writeFileAtomic(path: string, chunks: Uint8Array | string | read
 /** The temporary files writeFileAtomic makes: `.<name>.<pid>.<ms>.tmp`. */
 const TEMP_NAME = /^\..+\.(\d+)\.\d+\.tmp$/;
 
-function running(pid: number): boolean {
-  if (pid === process.pid) return true;
+/** Whether a process with this PID exists (EPERM: it does, owned by another user). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -65,7 +65,7 @@ export function removeStaleTemps(dir: string): string[] {
   const removed: string[] = [];
   for (const name of names) {
     const m = TEMP_NAME.exec(name);
-    if (!m || running(Number(m[1]))) continue;
+    if (!m || Number(m[1]) === process.pid || processExists(Number(m[1]))) continue;
     try {
       unlinkSync(join(dir, name));
       removed.push(name);
