@@ -94,6 +94,10 @@ test('a source started at (epoch, step) yields exactly what an uninterrupted one
   const full = await uninterrupted();
   const resumed = await take(createTrainSource(options({ startEpoch: 1, startStep: 2, workers: 2 })), 3);
   assertSameBatches(resumed, full.slice(5, 8));
+  // a position after an epoch's last step (startStep = stepsPerEpoch) starts the next epoch
+  const after = await take(createTrainSource(options({ startEpoch: 0, startStep: 3, workers: 2 })), 2);
+  assert.deepEqual(after.map((x) => [x.epoch, x.stepInEpoch]), [[1, 0], [1, 1]]);
+  assertSameBatches(after, full.slice(3, 5));
 });
 
 test('epochs are seeded shuffles of all datasets; the seed changes order and augmentation', async () => {
@@ -204,7 +208,9 @@ test('bad options are rejected up front', async () => {
   assert.deepEqual([ok.stepsPerEpoch, ok.samples], [3, 13]);
   await ok.close();
   assert.throws(() => createTrainSource(options({ batchSize: 20 })), /batchSize 20 is larger than the 13 training samples/);
-  assert.throws(() => createTrainSource(options({ startStep: 3 })), /startStep must be an integer in \[0, 2\]/);
+  // startStep may equal stepsPerEpoch (a checkpoint of an epoch's last step), not more
+  assert.throws(() => createTrainSource(options({ startStep: 4 })), /startStep must be an integer in \[0, 3\], got 4/);
+  assert.throws(() => createTrainSource(options({ startStep: -1 })), /startStep must be an integer in \[0, 3\], got -1/);
   assert.throws(() => createTrainSource(options({ joints: 16, flipPerm: [...Array(16).keys()] })), /has 14 joints/);
 });
 
