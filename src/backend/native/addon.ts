@@ -79,6 +79,8 @@ export interface InferPlanDescription {
   readonly batch: number;
   /** Channels per block of the blocked layout (8 or 16). */
   readonly block: number;
+  /** Convolutions on bf16 copies of their inputs with bf16 weights, f32 accumulation and outputs (native bf16 only). */
+  readonly bf16?: boolean;
   /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (infer.ts Layout). */
   readonly values: Int32Array;
   /** Float count of each plan buffer. */
