@@ -65,6 +65,9 @@ Precision convPrecision();
 bool nativeBf16();
 /** oneDNN's name for the ISA it dispatches (dnnl::get_effective_cpu_isa). */
 const char *effectiveIsaName();
+enum class ConvPass { forward, backwardData, backwardWeights };
+/** Under Precision::bf16, whether this pass of a convolution of this geometry runs in bf16 or stays f32. */
+bool bf16Pays(ConvPass pass, int kh, int kw, int ic, int oc, int oh, int ow);
 /** Copies `count` floats into `out` as bf16 (round to nearest even), on the OpenMP team for large counts. */
 void toBf16(const float *in, uint16_t *out, size_t count);
 

@@ -48,27 +48,9 @@ struct ConvGeometry {
   /** The tensors' own NHWC layouts. */
   memory::desc src() const { return memory::desc({n, ic, ih, iw}, dt::f32, tag::nhwc); }
   memory::desc dst() const { return memory::desc({n, oc, oh, ow}, dt::f32, tag::nhwc); }
-  enum class Pass { forward, backwardData, backwardWeights };
-  /**
-   * Under Precision::bf16, whether this pass runs in bf16 or stays f32 (both accumulate in f32). Measured per layer
-   * of the small and paper2 networks with oneDNN 2.6 on avx512_core_bf16 (a bf16 pass also pays a reorder of its
-   * f32 inputs): 3x3 forward and backward-data gain 1.3-2x from 8x8 maps up; 3x3 backward-weights only from 32x32
-   * (below, oneDNN's jit_bf16 kernel is 10-100x slower than f32); 1x1 layers gain 1.2-1.9x when both sides have 32+
-   * channels, and lose on the 16-channel heatmap convolutions; the 3-channel stem's backward-weights loses.
-   * HOURGLASS_NATIVE_BF16=all takes bf16 for every pass (kernel tests, profiling).
-   */
-  bool bf16Pays(Pass p) const {
-    static const bool all = [] {
-      const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
-      return v != nullptr && std::string(v) == "all";
-    }();
-    if (all) return true;
-    if (kh == 1 && kw == 1) return ic >= 32 && oc >= 32;
-    if (p == Pass::backwardWeights) return ic >= 16 && oh >= 32 && ow >= 32;
-    return static_cast<int64_t>(oh) * ow >= 64;
-  }
-  /** Keeps bf16 only for a pass where it pays (call before winogradFits: Winograd is f32-only). */
-  void choosePrecision(Pass p) { bf16 = bf16 && bf16Pays(p); }
+  using Pass = ConvPass;
+  /** Keeps bf16 only for a pass where it pays (precision.cc; call before winogradFits: Winograd is f32-only). */
+  void choosePrecision(Pass p) { bf16 = bf16 && bf16Pays(p, kh, kw, ic, oc, oh, ow); }
   /** Type of what a convolution reads (x, dy, filter): bf16 or f32. */
   dt in() const { return bf16 ? dt::bf16 : dt::f32; }
   /**

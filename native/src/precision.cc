@@ -2,6 +2,8 @@
 // and the f32 -> bf16 rounding the bf16 paths use for their inputs.
 #include <omp.h>
 
+#include <cstdlib>
+
 #include "common.h"
 
 namespace hg {
@@ -44,6 +46,24 @@ const char *effectiveIsaName() {
 bool nativeBf16() {
   const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
+}
+
+/**
+ * Measured per layer of the small and paper2 networks with oneDNN 2.6 on avx512_core_bf16 (a bf16 pass also pays a
+ * reorder of its f32 inputs): 3x3 forward and backward-data gain 1.3-2x from 8x8 maps up; 3x3 backward-weights only
+ * from 32x32 (below, oneDNN's jit_bf16 kernel is 10-100x slower than f32); 1x1 layers gain 1.2-1.9x when both sides
+ * have 32+ channels, and lose on the 16-channel heatmap convolutions; the 3-channel stem's backward-weights loses.
+ * HOURGLASS_NATIVE_BF16=all takes bf16 for every pass (kernel tests, profiling).
+ */
+bool bf16Pays(ConvPass pass, int kh, int kw, int ic, int oc, int oh, int ow) {
+  static const bool all = [] {
+    const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
+    return v != nullptr && std::string(v) == "all";
+  }();
+  if (all) return true;
+  if (kh == 1 && kw == 1) return ic >= 32 && oc >= 32;
+  if (pass == ConvPass::backwardWeights) return ic >= 16 && oh >= 32 && ow >= 32;
+  return static_cast<int64_t>(oh) * ow >= 64;
 }
 
 void toBf16(const float *in, uint16_t *out, size_t count) {
