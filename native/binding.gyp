@@ -13,7 +13,8 @@
         "src/reduce.cc",
         "src/optim.cc",
         "src/loss.cc",
-        "src/infer.cc"
+        "src/infer.cc",
+        "src/precision.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -20,6 +20,7 @@ export { FLIC11 } from './data/skeletons/flic.js';
 export { COCO17 } from './data/skeletons/coco.js';
 export { flipPermutation, jointIndex, type Skeleton } from './data/skeletons/types.js';
 export { useBackend, parseBackendName, BACKEND_NAMES, type BackendName, type BackendRequest, type BackendChoice } from './backend/select.js';
+export { usePrecision, parsePrecision, PRECISIONS, type Precision as ComputePrecision, type PrecisionRequest } from './backend/precision.js';
 export { heatmapLoss } from './train/loss.js';
 export {
   createEstimator, DEFAULT_MODEL_PATH, type Estimator, type EstimatorOptions, type EstimateOptions, type ImageInput, type RawImage,

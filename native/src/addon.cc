@@ -1,6 +1,6 @@
 // Entry point of the hourglass native addon: module registration, the oneDNN engine and stream, the
 // shared scratchpad, and argument helpers. Kernels live in conv.cc, batchnorm.cc, elementwise.cc, pool.cc, reduce.cc, optim.cc,
-// loss.cc; the whole-network inference executor in infer.cc.
+// loss.cc, precision.cc; the whole-network inference executor in infer.cc.
 #include <malloc.h>
 #include <omp.h>
 
@@ -106,19 +106,6 @@ std::string keyOf(const int32_t *values, size_t count, int tag) {
 
 namespace {
 
-const char *isaName(dnnl::cpu_isa isa) {
-  switch (isa) {
-    case dnnl::cpu_isa::sse41: return "sse41";
-    case dnnl::cpu_isa::avx: return "avx";
-    case dnnl::cpu_isa::avx2: return "avx2";
-    case dnnl::cpu_isa::avx512_core: return "avx512_core";
-    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni";
-    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
-    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
-    default: return "other";
-  }
-}
-
 /** { onednn: 'x.y.z', threads, isa } — what the backend runs on, for logs and the bench. */
 Napi::Value Info(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -126,7 +113,7 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(env);
   out.Set("onednn", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
   out.Set("threads", omp_get_max_threads());
-  out.Set("isa", isaName(dnnl::get_effective_cpu_isa()));
+  out.Set("isa", effectiveIsaName());
   return out;
 }
 
@@ -167,6 +154,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerOptim(env, exports);
   registerLoss(env, exports);
   registerInfer(env, exports);
+  registerPrecision(env, exports);
   return exports;
 }
 

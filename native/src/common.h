@@ -54,9 +54,29 @@ Napi::Value guarded(const Napi::CallbackInfo &info, const char *op, F body) {
   return info.Env().Undefined();
 }
 
+/**
+ * precision.cc: the one precision switch of the training kernels. bf16: convolutions (forward, backward-data,
+ * backward-weights) read bf16 copies of their f32 inputs and weights and accumulate and write f32; everything
+ * else (weights, optimiser slots, batch norm, loss) stays f32. Set only where nativeBf16() holds.
+ */
+enum class Precision { f32 = 0, bf16 = 1 };
+Precision convPrecision();
+/** Whether oneDNN dispatches an ISA with native bf16 instructions (avx512_core_bf16 or AMX), not an emulation. */
+bool nativeBf16();
+/** oneDNN's name for the ISA it dispatches (dnnl::get_effective_cpu_isa). */
+const char *effectiveIsaName();
+enum class ConvPass { forward, backwardData, backwardWeights };
+/** Under Precision::bf16, whether this pass of a convolution of this geometry runs in bf16 or stays f32. */
+bool bf16Pays(ConvPass pass, int kh, int kw, int ic, int oc, int oh, int ow);
+/** Copies `count` floats into `out` as bf16 (round to nearest even), on the OpenMP team for large counts. */
+void toBf16(const float *in, uint16_t *out, size_t count);
+
 /** gemm.cc: 1x1 stride-1 unpadded convolution backward passes on NHWC rows; db may be null. */
 void gemmBackwardData(const float *dy, const float *w, float *dx, int64_t rows, int64_t ic, int64_t oc);
 void gemmBackwardWeights(const float *x, const float *dy, float *dw, float *db, int64_t rows, int64_t ic, int64_t oc);
+/** The same two in bf16 (inputs rounded to bf16, f32 accumulation and results), for Precision::bf16. */
+void gemmBackwardDataBf16(const float *dy, const float *w, float *dx, int64_t rows, int64_t ic, int64_t oc);
+void gemmBackwardWeightsBf16(const float *x, const float *dy, float *dw, float *db, int64_t rows, int64_t ic, int64_t oc);
 /** db[c] = sum over rows of dy[row, c]. */
 void biasGradient(const float *dy, float *db, int64_t rows, int64_t channels);
 
@@ -68,5 +88,6 @@ void registerReduce(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
 void registerLoss(Napi::Env env, Napi::Object exports);
 void registerInfer(Napi::Env env, Napi::Object exports);
+void registerPrecision(Napi::Env env, Napi::Object exports);
 
 }  // namespace hg

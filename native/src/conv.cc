@@ -1,5 +1,7 @@
 // 2-D convolution on oneDNN: forward (optional bias and fused ReLU), backprop to the input and to the filter.
 // Activations stay NHWC in the tensors' own buffers; filters are TF.js's HWIO, reordered into oneDNN's blocked layout.
+// Under Precision::bf16 (precision.cc) the primitives read bf16 copies of x, dy and the filter, made by the same
+// reorders, and accumulate and write f32: one kernel family, two input types.
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -20,9 +22,12 @@ struct ConvGeometry {
   static constexpr size_t COUNT = 17;
   /** Winograd F(4x4, 3x3) in oneDNN's blocked layout, activations reordered in and out (see winogradFits). */
   bool wino;
+  /** Convolution inputs (x, dy, filter) in bf16, results in f32 (Precision::bf16). */
+  bool bf16;
   explicit ConvGeometry(const int32_t *v)
       : n(v[0]), ih(v[1]), iw(v[2]), ic(v[3]), kh(v[4]), kw(v[5]), oc(v[6]), oh(v[7]), ow(v[8]), sh(v[9]),
-        sw(v[10]), dh(v[11]), dw(v[12]), pt(v[13]), pl(v[14]), pb(v[15]), pr(v[16]), wino(false) {}
+        sw(v[10]), dh(v[11]), dw(v[12]), pt(v[13]), pl(v[14]), pb(v[15]), pr(v[16]), wino(false),
+        bf16(convPrecision() == Precision::bf16) {}
   /**
    * 3x3 stride 1 with 16-multiple channels and at least `minPixels` output pixels in the batch. Measured here:
    * Winograd runs forward, backward-data and backward-weights 2-2.5x faster than direct on 32x32 and larger maps,
@@ -34,7 +39,7 @@ struct ConvGeometry {
       const char *v = std::getenv("HOURGLASS_NATIVE_WINOGRAD");
       return v == nullptr || std::string(v) != "0";
     }();
-    return enabled && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && ic % 16 == 0 &&
+    return enabled && !bf16 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && ic % 16 == 0 &&
            oc % 16 == 0 && pt == 1 && pl == 1 && pb == 1 && pr == 1 && static_cast<int64_t>(n) * oh * ow >= minPixels;
   }
   dnnl::algorithm algo() const {
@@ -43,16 +48,27 @@ struct ConvGeometry {
   /** The tensors' own NHWC layouts. */
   memory::desc src() const { return memory::desc({n, ic, ih, iw}, dt::f32, tag::nhwc); }
   memory::desc dst() const { return memory::desc({n, oc, oh, ow}, dt::f32, tag::nhwc); }
-  /** What the primitive is asked for: NHWC for direct, its choice (blocked) for Winograd. */
-  memory::desc srcPrim() const { return wino ? memory::desc({n, ic, ih, iw}, dt::f32, tag::any) : src(); }
-  memory::desc dstPrim() const { return wino ? memory::desc({n, oc, oh, ow}, dt::f32, tag::any) : dst(); }
+  using Pass = ConvPass;
+  /** Keeps bf16 only for a pass where it pays (precision.cc; call before winogradFits: Winograd is f32-only). */
+  void choosePrecision(Pass p) { bf16 = bf16 && bf16Pays(p, kh, kw, ic, oc, oh, ow); }
+  /** Type of what a convolution reads (x, dy, filter): bf16 or f32. */
+  dt in() const { return bf16 ? dt::bf16 : dt::f32; }
+  /**
+   * NHWC for direct (bf16 included: its blocked layouts measured no faster here once the reorders back to NHWC are
+   * counted), the primitive's choice (blocked) for Winograd.
+   */
+  tag primTag() const { return wino ? tag::any : tag::nhwc; }
+  /** What the primitive is asked for, in data type `t`. */
+  memory::desc srcPrim(dt t) const { return memory::desc({n, ic, ih, iw}, t, primTag()); }
+  memory::desc dstPrim(dt t) const { return memory::desc({n, oc, oh, ow}, t, primTag()); }
   ConvGeometry direct() const {
     ConvGeometry g = *this;
     g.wino = false;
     return g;
   }
   memory::desc weightsUser() const { return memory::desc({oc, ic, kh, kw}, dt::f32, tag::hwio); }
-  memory::desc weightsAny() const { return memory::desc({oc, ic, kh, kw}, dt::f32, tag::any); }
+  memory::desc weightsAny() const { return memory::desc({oc, ic, kh, kw}, in(), tag::any); }
+  memory::desc diffWeightsAny() const { return memory::desc({oc, ic, kh, kw}, dt::f32, tag::any); }
   memory::desc bias() const { return memory::desc({oc}, dt::f32, tag::a); }
   /** 1x1, stride 1, no padding: a GEMM over the N*H*W rows (gemm.cc). */
   bool pointwise() const {
@@ -66,11 +82,11 @@ struct ConvGeometry {
 
   dnnl::convolution_forward::desc forwardDesc(dnnl::prop_kind prop, bool withBias) const {
     if (withBias) {
-      return dnnl::convolution_forward::desc(prop, algo(), srcPrim(), weightsAny(), bias(), dstPrim(), strides(),
-                                             dilates(), padL(), padR());
+      return dnnl::convolution_forward::desc(prop, algo(), srcPrim(in()), weightsAny(), bias(), dstPrim(dt::f32),
+                                             strides(), dilates(), padL(), padR());
     }
-    return dnnl::convolution_forward::desc(prop, algo(), srcPrim(), weightsAny(), dstPrim(), strides(), dilates(),
-                                           padL(), padR());
+    return dnnl::convolution_forward::desc(prop, algo(), srcPrim(in()), weightsAny(), dstPrim(dt::f32), strides(),
+                                           dilates(), padL(), padR());
   }
 };
 
@@ -188,8 +204,8 @@ struct BackwardData {
   static dnnl::convolution_backward_data::primitive_desc makePdAs(const ConvGeometry &g) {
     dnnl::convolution_forward::primitive_desc hint(g.forwardDesc(dnnl::prop_kind::forward_training, false),
                                                    cpuEngine());
-    dnnl::convolution_backward_data::desc d(g.algo(), g.srcPrim(), g.weightsAny(), g.dstPrim(), g.strides(),
-                                            g.dilates(), g.padL(), g.padR());
+    dnnl::convolution_backward_data::desc d(g.algo(), g.srcPrim(dt::f32), g.weightsAny(), g.dstPrim(g.in()),
+                                            g.strides(), g.dilates(), g.padL(), g.padR());
     return dnnl::convolution_backward_data::primitive_desc(d, userScratchpad(), cpuEngine(), hint);
   }
 };
@@ -223,11 +239,12 @@ struct BackwardWeights {
   static dnnl::convolution_backward_weights::primitive_desc makePdAs(const ConvGeometry &g, bool withBias) {
     dnnl::convolution_forward::primitive_desc hint(g.forwardDesc(dnnl::prop_kind::forward_training, withBias),
                                                    cpuEngine());
-    auto d = withBias ? dnnl::convolution_backward_weights::desc(g.algo(), g.srcPrim(), g.weightsAny(), g.bias(),
-                                                                 g.dstPrim(), g.strides(), g.dilates(), g.padL(),
-                                                                 g.padR())
-                      : dnnl::convolution_backward_weights::desc(g.algo(), g.srcPrim(), g.weightsAny(), g.dstPrim(),
-                                                                 g.strides(), g.dilates(), g.padL(), g.padR());
+    auto d = withBias ? dnnl::convolution_backward_weights::desc(g.algo(), g.srcPrim(g.in()), g.diffWeightsAny(),
+                                                                 g.bias(), g.dstPrim(g.in()), g.strides(),
+                                                                 g.dilates(), g.padL(), g.padR())
+                      : dnnl::convolution_backward_weights::desc(g.algo(), g.srcPrim(g.in()), g.diffWeightsAny(),
+                                                                 g.dstPrim(g.in()), g.strides(), g.dilates(),
+                                                                 g.padL(), g.padR());
     return dnnl::convolution_backward_weights::primitive_desc(d, userScratchpad(), cpuEngine(), hint);
   }
 };
@@ -256,8 +273,9 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 4, ConvGeometry::COUNT, "geometry");
     bool relu = info[5].ToBoolean().Value();
     ConvGeometry g(gv);
+    g.choosePrecision(ConvGeometry::Pass::forward);
     g.wino = g.winogradFits(16384);
-    int flags = (b != nullptr ? 1 : 0) | (relu ? 2 : 0);
+    int flags = (b != nullptr ? 1 : 0) | (relu ? 2 : 0) | (g.bf16 ? 4 : 0);
     Forward &e = cached<Forward>(forwardCache, keyOf(gv, ConvGeometry::COUNT, flags),
                                  [&] { return new Forward(g, b != nullptr, relu); });
     memory out = e.dst.target(y);
@@ -282,12 +300,13 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo &info) {
     float *dx = f32Arg(info, 2, "dx");
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     ConvGeometry g(gv);
+    g.choosePrecision(ConvGeometry::Pass::backwardData);
     g.wino = g.winogradFits(4096);
     if (g.pointwise()) {
-      gemmBackwardData(dy, w, dx, g.rows(), g.ic, g.oc);
+      (g.bf16 ? gemmBackwardDataBf16 : gemmBackwardData)(dy, w, dx, g.rows(), g.ic, g.oc);
       return;
     }
-    BackwardData &e = cached<BackwardData>(backwardDataCache, keyOf(gv, ConvGeometry::COUNT, 0),
+    BackwardData &e = cached<BackwardData>(backwardDataCache, keyOf(gv, ConvGeometry::COUNT, g.bf16 ? 4 : 0),
                                            [&] { return new BackwardData(g); });
     memory out = e.diffSrc.target(dx);
     e.prim.execute(cpuStream(), {
@@ -313,16 +332,18 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     float *db = info.Length() > 4 ? f32ArgOrNull(info, 4, "dbias") : nullptr;
     ConvGeometry g(gv);
+    g.choosePrecision(ConvGeometry::Pass::backwardWeights);
     g.wino = g.winogradFits(4096);
     if (db != nullptr && f32Length(info, 4) != static_cast<size_t>(g.oc)) {
       throw std::invalid_argument("conv2dBackpropFilter: dbias must hold oc values");
     }
     if (g.pointwise()) {
-      gemmBackwardWeights(x, dy, dw, db, g.rows(), g.ic, g.oc);
+      (g.bf16 ? gemmBackwardWeightsBf16 : gemmBackwardWeights)(x, dy, dw, db, g.rows(), g.ic, g.oc);
       return;
     }
     const bool withBias = db != nullptr;
-    BackwardWeights &e = cached<BackwardWeights>(backwardWeightsCache, keyOf(gv, ConvGeometry::COUNT, withBias),
+    BackwardWeights &e = cached<BackwardWeights>(backwardWeightsCache,
+                                                 keyOf(gv, ConvGeometry::COUNT, (withBias ? 1 : 0) | (g.bf16 ? 4 : 0)),
                                                  [&] { return new BackwardWeights(g, withBias); });
     memory userMem(e.user, cpuEngine(), dw);
     std::unordered_map<int, memory> args{

@@ -9,6 +9,8 @@
 // [N][C/B][H][W][B], channels padded with zeros up to a multiple of B); the elementwise loops below take both as
 // "images of H x W pixels of B channels", NHWC being the case of a single block of B = C channels. NCHW is for
 // convolutions only (the 3-channel image into the first convolution, whose fast blocked kernel wants it).
+// A plan built with `bf16` runs each convolution on a bf16 copy of its input (one reorder into a shared buffer) with
+// bf16 weights, accumulating and writing f32, where oneDNN has a jit bf16 kernel for it; everything else stays f32.
 #include <omp.h>
 
 #include <algorithm>
@@ -153,6 +155,11 @@ class Plan {
   explicit Plan(const Napi::Object &desc) {
     n_ = intProp(desc, "batch");
     block_ = intProp(desc, "block");
+    bf16_ = desc.Has("bf16") && desc.Get("bf16").ToBoolean().Value();
+    if (bf16_ && !nativeBf16()) {
+      throw std::invalid_argument(std::string("inference plan: bf16 needs native bf16 instructions; oneDNN dispatches ") +
+                                  effectiveIsaName());
+    }
     if (n_ < 1) throw std::invalid_argument("inference plan: batch must be >= 1");
     if (block_ != 8 && block_ != 16) throw std::invalid_argument("inference plan: block must be 8 or 16");
     Napi::Value vv = prop(desc, "values");
@@ -195,11 +202,13 @@ class Plan {
     for (uint32_t i = 0; i < oa.Length(); ++i) addOp(oa.Get(i).As<Napi::Object>());
 
     // One scratchpad for all primitives (they run one after another), then the primitives' arguments.
-    size_t scratch = 0;
+    size_t scratch = 0, low = 0;
     for (const Op &op : ops_) {
       if (op.kind == CONV) scratch = std::max(scratch, op.pd.scratchpad_desc().get_size());
+      if (op.kind == CONV && op.bf16) low = std::max(low, op.pd.src_desc().get_size());
     }
     scratch_ = alignedFloats(scratch / sizeof(float) + 1);
+    if (low > 0) lowSrc_ = alignedFloats(low / sizeof(float) + 1);
     for (Op &op : ops_) bindArgs(op);
   }
 
@@ -217,6 +226,7 @@ class Plan {
     for (Op &op : ops_) {
       switch (op.kind) {
         case CONV:
+          if (op.bf16) op.toLow.execute(s, op.lowArgs);
           op.conv.execute(s, op.args);
           break;
         case REORDER:
@@ -269,6 +279,10 @@ class Plan {
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward conv;
     memory weights, bias;
+    // bf16: the reorder of the f32 input into the plan's bf16 buffer, run before the convolution
+    bool bf16 = false;
+    dnnl::reorder toLow;
+    std::unordered_map<int, memory> lowArgs;
     // reorder
     dnnl::reorder reorder;
     std::unordered_map<int, memory> args;
@@ -277,6 +291,8 @@ class Plan {
   };
 
   int n_ = 1, block_ = 16;
+  bool bf16_ = false;
+  std::unique_ptr<float, FreeDeleter> lowSrc_;
   std::vector<Value> values_;
   std::vector<size_t> bufferSizes_;
   std::vector<std::unique_ptr<float, FreeDeleter>> buffers_;
@@ -296,9 +312,9 @@ class Plan {
   /** Images of the elementwise loops: n * (C / B) blocked, n in NHWC. */
   size_t images(const Value &v) const { return static_cast<size_t>(n_) * (storedChannels(v) / width(v)); }
 
-  memory::desc md(const Value &v) const {
+  memory::desc md(const Value &v, dt type = dt::f32) const {
     const tag t = v.layout == NCHW ? tag::nchw : v.layout == NHWC ? tag::nhwc : block_ == 16 ? tag::nChw16c : tag::nChw8c;
-    return memory::desc({n_, v.c, v.h, v.w}, dt::f32, t);
+    return memory::desc({n_, v.c, v.h, v.w}, type, t);
   }
 
   float *ptr(int valueIndex) const {
@@ -406,13 +422,26 @@ class Plan {
     if (accumulate) post.append_sum(1.f);
     if (relu) post.append_eltwise(1.f, dnnl::algorithm::eltwise_relu, 0.f, 0.f);
     attr.set_post_ops(post);
-    const memory::desc weightsAny({dst.c, src.c, k, k}, dt::f32, tag::any), biasMd({dst.c}, dt::f32, tag::a);
-    auto make = [&](dnnl::algorithm algo) {
-      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algo, md(src), weightsAny, biasMd, md(dst),
-                                        {stride, stride}, {0, 0}, {pad, pad}, {padB, padR});
+    const memory::desc biasMd({dst.c}, dt::f32, tag::a);
+    auto makeAs = [&](dnnl::algorithm algo, dt in) {
+      const memory::desc weightsAny({dst.c, src.c, k, k}, in, tag::any);
+      dnnl::convolution_forward::desc d(dnnl::prop_kind::forward_inference, algo, md(src, in), weightsAny, biasMd,
+                                        md(dst), {stride, stride}, {0, 0}, {pad, pad}, {padB, padR});
       return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
     };
-    if (winograd) {
+    auto make = [&](dnnl::algorithm algo) { return makeAs(algo, dt::f32); };
+    if (bf16_) {
+      // bf16 only where oneDNN has a jit kernel for this case (no reference fallbacks); Winograd is f32-only.
+      try {
+        op.pd = makeAs(dnnl::algorithm::convolution_direct, dt::bf16);
+        op.bf16 = std::string(op.pd.impl_info_str()).find("ref") == std::string::npos;
+      } catch (const dnnl::error &) {
+        op.bf16 = false;
+      }
+    }
+    if (op.bf16) {
+      op.toLow = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), md(src), cpuEngine(), op.pd.src_desc()));
+    } else if (winograd) {
       try {
         op.pd = make(dnnl::algorithm::convolution_winograd);
       } catch (const dnnl::error &) {
@@ -434,8 +463,10 @@ class Plan {
 
   void bindArgs(Op &op) {
     if (op.kind == CONV) {
+      memory in = op.bf16 ? memory(op.pd.src_desc(), cpuEngine(), lowSrc_.get()) : bound(op.src, op.pd.src_desc());
+      if (op.bf16) op.lowArgs = {{DNNL_ARG_FROM, bound(op.src, md(values_[op.src]))}, {DNNL_ARG_TO, in}};
       op.args = {
-          {DNNL_ARG_SRC, bound(op.src, op.pd.src_desc())},
+          {DNNL_ARG_SRC, in},
           {DNNL_ARG_WEIGHTS, op.weights},
           {DNNL_ARG_BIAS, op.bias},
           {DNNL_ARG_DST, bound(op.dst, op.pd.dst_desc())},

@@ -11,6 +11,7 @@ import { decodeImage, loadImage, type RgbImage } from '../data/image.js';
 import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
+import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
 import { DEFAULT_MODEL, resolveModelPath } from './models.js';
 import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
 
@@ -36,6 +37,12 @@ export interface EstimatorOptions {
   readonly backend?: BackendName | 'auto';
   /** Joint names and flip pairs; default: the skeleton stored with the model. */
   readonly skeleton?: Skeleton;
+  /**
+   * 'fp32' (default), 'bf16' (native backend on a CPU with bf16 instructions: heatmaps within 2e-2 of fp32's peak,
+   * see tests/backend/native-bf16-infer.test.ts) or 'auto' (bf16 where it runs natively). Sets the native backend's
+   * precision for the whole process.
+   */
+  readonly precision?: PrecisionRequest;
 }
 
 export interface Estimator {
@@ -43,6 +50,8 @@ export interface Estimator {
   readonly model: HourglassModel;
   /** The TF.js backend in use. */
   readonly backend: string;
+  /** The precision in use (fp32, or bf16 on native). */
+  readonly precision: Precision;
   estimatePose(image: ImageInput, options?: EstimateOptions): Promise<Pose>;
   /** Frees the model's memory (unless it was passed in). The estimator cannot be used afterwards. */
   dispose(): void;
@@ -61,7 +70,10 @@ class HourglassEstimator implements Estimator {
   private disposed = false;
   private readonly flipPerm: number[];
 
-  constructor(readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, private readonly owned: boolean) {
+  constructor(
+    readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
+    private readonly owned: boolean,
+  ) {
     this.flipPerm = flipPermutation(skeleton);
   }
 
@@ -80,17 +92,18 @@ class HourglassEstimator implements Estimator {
 /** Loads a model (default: the bundled one) on a backend (default: the fastest available) and returns an estimator. */
 export async function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
   const choice = await useBackend(parseBackendName(options.backend ?? 'auto'));
+  const { precision } = await usePrecision(parsePrecision(options.precision ?? 'fp32'), choice.name);
   if (options.model instanceof HourglassModel) {
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
-    return new HourglassEstimator(options.model, skeleton, choice.name, false);
+    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false);
   }
   const path = resolveModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);
     checkSkeleton(skeleton, model);
-    return new HourglassEstimator(model, skeleton, choice.name, true);
+    return new HourglassEstimator(model, skeleton, choice.name, precision, true);
   } catch (err) {
     model.dispose();
     throw err;

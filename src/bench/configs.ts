@@ -5,7 +5,8 @@ import { makeConfig, type HourglassConfig } from '../model/config.js';
 export const BENCH_CONFIG_NAMES = ['small', 'paper2'] as const;
 export type BenchConfigName = (typeof BENCH_CONFIG_NAMES)[number];
 
-export const ENGINE_NAMES = ['native', 'wasm', 'pytorch', 'onnxruntime'] as const;
+/** native-bf16: the native backend with --precision bf16 (bf16 convolutions, fp32 accumulation; issue 16). */
+export const ENGINE_NAMES = ['native', 'native-bf16', 'wasm', 'pytorch', 'onnxruntime'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface BenchConfig {

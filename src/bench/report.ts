@@ -14,6 +14,12 @@ export interface ConfigRatios {
   readonly peakRssNativeOverPytorch: number | null;
   /** Training images/s native / wasm. */
   readonly trainNativeOverWasm: number | null;
+  /** Training images/s native-bf16 / native fp32 (issue 16: target >= 1.6, goal 2). */
+  readonly trainBf16OverNative: number | null;
+  /** Peak RSS native-bf16 / native (target <= 1). */
+  readonly peakRssBf16OverNative: number | null;
+  /** Batch-1 latency native-bf16 / onnxruntime (target <= 1, goal 0.5). */
+  readonly inferBf16OverOnnxruntime: number | null;
 }
 
 export interface PipelineReport extends PipelineRate {
@@ -45,12 +51,16 @@ function ratio(a: number | null | undefined, b: number | null | undefined): numb
 export function computeRatios(results: readonly EngineResult[], config: BenchConfigName): ConfigRatios {
   const native = find(results, 'native', config);
   const torch = find(results, 'pytorch', config);
+  const bf16 = find(results, 'native-bf16', config);
   return {
     trainNativeOverPytorch: ratio(native?.trainImgPerSec, torch?.trainImgPerSec),
     inferPytorchOverNative: ratio(torch?.inferMs, native?.inferMs),
     inferNativeOverOnnxruntime: ratio(native?.inferMs, find(results, 'onnxruntime', config)?.inferMs),
     peakRssNativeOverPytorch: ratio(native?.peakRssMb, torch?.peakRssMb),
     trainNativeOverWasm: ratio(native?.trainImgPerSec, find(results, 'wasm', config)?.trainImgPerSec),
+    trainBf16OverNative: ratio(bf16?.trainImgPerSec, native?.trainImgPerSec),
+    peakRssBf16OverNative: ratio(bf16?.peakRssMb, native?.peakRssMb),
+    inferBf16OverOnnxruntime: ratio(bf16?.inferMs, find(results, 'onnxruntime', config)?.inferMs),
   };
 }
 
@@ -88,6 +98,9 @@ export function formatReport(report: BenchReport, configs: readonly BenchConfigN
   pick('latency native/onnxruntime (goal 1)', (r) => r.inferNativeOverOnnxruntime);
   pick('peak RSS native/PyTorch (target <= 1.5)', (r) => r.peakRssNativeOverPytorch);
   pick('training native/wasm', (r) => r.trainNativeOverWasm);
+  pick('training native-bf16/native (target >= 1.6, goal 2)', (r) => r.trainBf16OverNative);
+  pick('peak RSS native-bf16/native (target <= 1)', (r) => r.peakRssBf16OverNative);
+  pick('latency native-bf16/onnxruntime (target <= 1, goal 0.5)', (r) => r.inferBf16OverOnnxruntime);
   ratioRows.push(['pipeline img/s (x native training; >= 3)', ...configs.map((c) => {
     const p = report.pipeline[c];
     return p ? `${p.imagesPerSecond.toFixed(1)} (${times(p.overNativeTraining)})` : '—';

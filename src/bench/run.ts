@@ -60,7 +60,7 @@ function modelArgs(config: BenchConfigName): string[] {
 }
 
 async function measure(engine: EngineName, req: MeasureRequest, peers: Peers, onnxDir: string, timeoutMs: number): Promise<Outcome<EngineResult>> {
-  if (engine === 'native' || engine === 'wasm') return runEngineChild(process.execPath, [TFJS_CHILD, JSON.stringify(req)], timeoutMs);
+  if (engine === 'native' || engine === 'native-bf16' || engine === 'wasm') return runEngineChild(process.execPath, [TFJS_CHILD, JSON.stringify(req)], timeoutMs);
   if (!peers.files.ok) return peers.files;
   if (!peers.python.ok) return { ok: false, reason: engine === 'onnxruntime' ? `needs PyTorch to export the ONNX model: ${peers.python.reason}` : peers.python.reason };
   const { python } = peers.python.value;

@@ -1,10 +1,11 @@
-// Child process of `hourglass bench` for the TF.js engines (native, wasm): builds the network on one backend, times
+// Child process of `hourglass bench` for the TF.js engines (native, native-bf16, wasm): builds the network on one backend, times
 // batch-1 inference and training steps (loss + gradients + RMSprop, as the trainer does), prints one JSON line.
 // Usage: node dist/src/bench/tfjs-engine.js '<MeasureRequest as JSON>'
 import { performance } from 'node:perf_hooks';
 import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../tf.js';
 import { useBackend } from '../backend/select.js';
+import { usePrecision } from '../backend/precision.js';
 import { HourglassModel } from '../model/model.js';
 import { heatmapLoss } from '../train/loss.js';
 import { Rmsprop } from '../train/rmsprop.js';
@@ -80,10 +81,14 @@ function phase<T>(request: MeasureRequest, what: string, run: () => T): T {
 
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? '') as MeasureRequest;
-  if (request.engine !== 'native' && request.engine !== 'wasm') throw new Error(`tfjs-engine measures native or wasm, got '${request.engine}'`);
+  if (request.engine !== 'native' && request.engine !== 'native-bf16' && request.engine !== 'wasm') {
+    throw new Error(`tfjs-engine measures native, native-bf16 or wasm, got '${request.engine}'`);
+  }
   const config = BENCH_CONFIGS[request.config];
   if (!config) throw new Error(`unknown bench config '${request.config}'`);
-  await useBackend(request.engine);
+  const bf16 = request.engine === 'native-bf16';
+  await useBackend(bf16 ? 'native' : request.engine);
+  await usePrecision(bf16 ? 'bf16' : 'fp32', bf16 ? 'native' : request.engine);
   const model = HourglassModel.create(config.model, 1);
   try {
     const inferMs = request.inferRuns > 0 ? phase(request, 'inference at batch 1', () => timeInference(model, request.inferRuns, request.inferWarmup)) : null;

@@ -4,6 +4,7 @@ import type { HourglassConfig } from '../model/config.js';
 import type { ReadDatasetOptions } from '../data/readers/index.js';
 import type { ScheduleSpec } from './schedule.js';
 import type { AugmentOptions } from '../data/augment.js';
+import type { Precision } from '../backend/precision.js';
 
 export interface TrainConfig {
   readonly model: HourglassConfig;
@@ -32,6 +33,8 @@ export interface TrainConfig {
   readonly maxImages: number | null;
   /** Backend the run was started with (informational; resume may use another). */
   readonly backend: string;
+  /** Convolution precision (src/backend/precision.ts; `--resume` may change it); absent: fp32 (runs before bf16). */
+  readonly precision?: Precision;
   /**
    * The checkpoint whose weights the run started from (`--init`; see src/model/init.ts), and whether its heads start
    * over because its joints are not the data's; absent: a fresh network.

@@ -17,7 +17,7 @@ test('the last JSON line of a child is its result', () => {
 test('a result with a wrong field is rejected naming the field', () => {
   assert.ok(parseEngineResult(GOOD).ok);
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ ...GOOD, engine: 'tpu' }, /field 'engine' is "tpu", expected native \| wasm \| pytorch \| onnxruntime/],
+    [{ ...GOOD, engine: 'tpu' }, /field 'engine' is "tpu", expected native \| native-bf16 \| wasm \| pytorch \| onnxruntime/],
     [{ ...GOOD, config: 'huge' }, /field 'config'/],
     [{ ...GOOD, inferMs: 'fast' }, /field 'inferMs' is "fast", expected a number or null/],
     [{ ...GOOD, peakRssMb: null }, /field 'peakRssMb'/],

@@ -7,11 +7,11 @@ import { main } from '../../src/cli/main.js';
 
 test('--configs and --engines lists', () => {
   const cases: [string | undefined, readonly string[] | RegExp][] = [
-    [undefined, ['native', 'wasm', 'pytorch', 'onnxruntime']],
+    [undefined, ['native', 'native-bf16', 'wasm', 'pytorch', 'onnxruntime']],
     ['native', ['native']],
     ['pytorch, native', ['native', 'pytorch']],
     ['native,native', ['native']],
-    ['native,tpu', /--engines: unknown 'tpu' \(choose from native, wasm, pytorch, onnxruntime\)/],
+    ['native,tpu', /--engines: unknown 'tpu' \(choose from native, native-bf16, wasm, pytorch, onnxruntime\)/],
     [',', /--engines is empty/],
   ];
   for (const [value, expected] of cases) {

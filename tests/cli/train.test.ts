@@ -19,7 +19,7 @@ test('train refuses bad command lines with one clear line', async () => {
     [['train', '--backend', 'cpu'], /train needs --dataset and --root/],
     [['train', '--dataset', 'lsp', '--root', '/nonexistent/lsp', '--backend', 'cpu'], /\/nonexistent\/lsp/],
     [['train', '--dataset', 'nope'], /option --dataset: 'nope' is not one of lsp, lspet, flic, mpii, coco, custom/],
-    [['train', '--resume', 'runs/x', '--stacks', '4'], /with --resume only --epochs, --max-images, --workers, --backend, --keep-epochs, --skip-bad-images and the schedule \(--lr, --lr-drop, --lr-factor, --plateau\) may be given \(got --stacks\)/],
+    [['train', '--resume', 'runs/x', '--stacks', '4'], /with --resume only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule \(--lr, --lr-drop, --lr-factor, --plateau\) may be given \(got --stacks\)/],
     [['train', '--resume', 'runs/x', '--lr-drop', '30,x'], /--lr-drop: 'x' is not an epoch number >= 1/],
     [['train', '--resume', '/nonexistent/run', '--backend', 'cpu'], /\/nonexistent\/run\/config\.json: run config not found/],
     [['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--lr-drop', '3', '--plateau', '2', '--backend', 'cpu'], /either --lr-drop or --plateau/],

@@ -18,6 +18,9 @@ export interface NativeInfo {
 export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(n: number): void;
+  /** The convolutions' precision (native/src/precision.cc); 'bf16' throws where oneDNN has no native bf16 ISA. */
+  setPrecision(precision: 'fp32' | 'bf16'): void;
+  precisionInfo(): { readonly precision: 'fp32' | 'bf16'; readonly nativeBf16: boolean; readonly isa: string };
   /** Whether glibc malloc was tuned to reuse freed tensor memory (see native/src/addon.cc, tuneMalloc). */
   readonly mallocTuned: boolean;
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, relu: boolean): void;
@@ -76,6 +79,8 @@ export interface InferPlanDescription {
   readonly batch: number;
   /** Channels per block of the blocked layout (8 or 16). */
   readonly block: number;
+  /** Convolutions on bf16 copies of their inputs with bf16 weights, f32 accumulation and outputs (native bf16 only). */
+  readonly bf16?: boolean;
   /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (infer.ts Layout). */
   readonly values: Int32Array;
   /** Float count of each plan buffer. */

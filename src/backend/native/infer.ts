@@ -3,7 +3,8 @@
 // post-ops, the pre-activation BN+ReLU as one pass, max pooling, upsample+add as one pass -- over buffers assigned
 // by liveness, feature maps in oneDNN's blocked layout where the channels allow (Winograd 3x3s) -- and
 // native/src/infer.cc compiles it (primitives, weights reordered once) and runs it in one call per predict().
-// The TF.js path stays the reference and the fallback (other backends, training, plans over the memory cap).
+// The TF.js path stays the reference and the fallback (other backends, training, plans over the memory cap). Under
+// the bf16 precision (precision.ts) plans run their convolutions in bf16 with f32 accumulation (infer.cc).
 import { tf } from '../../tf.js';
 import type { Tensor, Tensor4D, Variable } from '../../tf.js';
 import { BN_EPSILON, ResidualSeq, type BatchNorm, type Conv, type Residual } from '../../model/layers.js';
@@ -320,6 +321,8 @@ export class NativeInference implements InferenceExecutor {
   private folded: FoldedParams | null = null;
   /** Every parameter with the data it held when the plans were built (assign() gives a variable new data). */
   private sources: [Variable, object][] = [];
+  /** The backend's precision (src/backend/native/precision.ts) the plans were built in: bf16 plans under bf16. */
+  private precision: 'fp32' | 'bf16' = 'fp32';
 
   constructor(
     private readonly addon: NativeAddon,
@@ -329,8 +332,10 @@ export class NativeInference implements InferenceExecutor {
 
   run(images: Tensor4D, folded: FoldedParams): Tensor4D | null {
     if (!enabled || images.dtype !== 'float32' || images.shape[0] < 1) return null;
-    if (folded !== this.folded || !this.sources.every(([v, id]) => !v.isDisposed && v.dataId === id)) {
+    const precision = this.addon.precisionInfo().precision;
+    if (folded !== this.folded || precision !== this.precision || !this.sources.every(([v, id]) => !v.isDisposed && v.dataId === id)) {
       this.freePlans();
+      this.precision = precision;
       this.folded = folded;
       this.sources = [...this.params.all().values()].map((v) => [v, v.dataId]);
     }
@@ -404,7 +409,7 @@ export class NativeInference implements InferenceExecutor {
     const packed = new Int32Array(values.length * 5);
     values.forEach((v, i) => packed.set([v.c, v.h, v.w, bufferOf[i], v.layout], i * 5));
     const handle = this.addon.createInferPlan({
-      batch, block: layout.block, values: packed, buffers,
+      batch, block: layout.block, values: packed, buffers, bf16: this.precision === 'bf16',
       ops: ops.map((op): InferPlanOp => ({ kind: op.kind, src: op.src, dst: op.dst, ...op.fields })),
     });
     stats.builds += 1;

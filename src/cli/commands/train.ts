@@ -6,6 +6,7 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { makeConfig } from '../../model/config.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
+import { parsePrecision, usePrecision, type Precision } from '../../backend/precision.js';
 import { Trainer, type TrainReporter } from '../../train/trainer.js';
 import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
@@ -52,13 +53,14 @@ const FLAGS = {
   'keep-epochs': { type: 'boolean', help: 'keep a weights-only snapshot of every epoch in <run>/epochs/ (to average with export --average)' },
   'skip-bad-images': { type: 'boolean', help: 'train without the images that cannot be read (listed and counted) instead of stopping' },
   out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
-  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend, --keep-epochs, --skip-bad-images and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
+  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  precision: { type: 'string', help: 'fp32 (default; on --resume the run\'s own), bf16 (native: bf16 convolutions, fp32 weights and accumulation), or auto (bf16 where the CPU has bf16 instructions)' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<typeof FLAGS>>['flags'];
 
-const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'keep-epochs', 'skip-bad-images', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
+const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'precision', 'keep-epochs', 'skip-bad-images', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
 
 function dropEpochs(spec: string): number[] {
   return spec.split(',').filter((x) => x.trim() !== '').map((x) => {
@@ -109,7 +111,7 @@ export function parseAugmentation(spec: string, off: boolean): Partial<AugmentOp
   return out as Partial<AugmentOptions>;
 }
 
-async function newConfig(flags: Flags, backend: string): Promise<{ config: TrainConfig; out: string }> {
+async function newConfig(flags: Flags, backend: string, precision: Precision): Promise<{ config: TrainConfig; out: string }> {
   if (!flags.dataset || !flags.root) throw new InvalidArgumentError('train needs --dataset and --root (or --resume DIR)');
   const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
   const train = [first, ...(flags.extra ?? []).map(parseSourceSpec)];
@@ -141,6 +143,7 @@ async function newConfig(flags: Flags, backend: string): Promise<{ config: Train
     checkpointMinutes: flags['checkpoint-minutes'] ?? TRAIN_DEFAULTS.checkpointMinutes,
     maxImages: flags['max-images'] ?? null,
     backend,
+    precision,
     ...(initFrom !== undefined ? { init: { from: initFrom, freshHeads: Boolean(sourceSkeleton && sourceSkeleton.joints.join() !== skeleton.joints.join()) } } : {}),
     ...(flags.warmup ? { warmupSteps: flags.warmup } : {}),
     ...(flags['keep-epochs'] ? { keepEpochs: true } : {}),
@@ -161,12 +164,16 @@ export const trainCommand: Command = {
     if (flags.resume) {
       const extra = Object.keys(flags).filter((f) => !RESUME_FLAGS.has(f));
       if (extra.length) {
-        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend, --keep-epochs, --skip-bad-images and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
+        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
       }
     }
     const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
+    const precisionFlag = flags.precision !== undefined ? parsePrecision(flags.precision) : undefined;
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
+    const saved = flags.resume ? readJson(runPath(flags.resume, 'config'), 'run config') as TrainConfig : null;
+    const precision = await usePrecision(precisionFlag ?? saved?.precision ?? 'fp32', choice.name);
+    io.err(precision.message);
     const progress = new Progress((t) => process.stderr.write(t), Boolean(process.stderr.isTTY));
     const reporter: TrainReporter = {
       step: (s) =>
@@ -181,12 +188,13 @@ export const trainCommand: Command = {
     let dir: string;
     if (flags.resume) {
       dir = flags.resume;
-      const saved = readJson(runPath(dir, 'config'), 'run config') as TrainConfig;
+      const base = saved as TrainConfig;
       const config: TrainConfig = {
-        ...saved,
-        epochs: flags.epochs ?? saved.epochs,
-        maxImages: flags['max-images'] ?? saved.maxImages,
-        workers: flags.workers ?? saved.workers,
+        ...base,
+        precision: precision.precision,
+        epochs: flags.epochs ?? base.epochs,
+        maxImages: flags['max-images'] ?? base.maxImages,
+        workers: flags.workers ?? base.workers,
         ...(flags['keep-epochs'] !== undefined ? { keepEpochs: flags['keep-epochs'] } : {}),
         ...(flags['skip-bad-images'] !== undefined ? { skipBadImages: flags['skip-bad-images'] } : {}),
       };
@@ -195,7 +203,7 @@ export const trainCommand: Command = {
       io.err(`resuming ${dir} at epoch ${p.epoch + 1}, step ${p.stepInEpoch} (${p.imagesSeen} images seen)`);
       if (change) io.err(`new schedule from here: ${describeSchedule(trainer.config.schedule)}`);
     } else {
-      const { config, out } = await newConfig(flags, choice.name);
+      const { config, out } = await newConfig(flags, choice.name, precision.precision);
       dir = out;
       trainer = Trainer.create(config, dir, reporter);
       io.err(`run folder: ${dir}`);

@@ -1,0 +1,25 @@
+// Numeric precision of a run: fp32 everywhere, or bf16 convolutions with fp32 accumulation, weights, optimiser state,
+// batch norm and loss (the native backend only). The single place that parses the choice and applies it.
+import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+export type PrecisionRequest = Precision | 'auto';
+
+export function parsePrecision(value: string): PrecisionRequest {
+  if (value === 'auto' || (PRECISIONS as readonly string[]).includes(value)) return value as PrecisionRequest;
+  throw new InvalidArgumentError(`unknown precision '${value}' (choose one of: fp32, bf16, auto)`);
+}
+
+/**
+ * Makes `request` the precision of `backend`'s kernels and says what was taken. Only `native` has bf16: elsewhere
+ * 'auto' is fp32 and 'bf16' an error. On native, 'auto' takes bf16 where oneDNN dispatches bf16 instructions.
+ */
+export async function usePrecision(request: PrecisionRequest, backend: string): Promise<{ precision: Precision; message: string }> {
+  if (backend !== 'native') {
+    if (request === 'bf16') throw new BackendUnavailableError(`precision bf16 runs only on the native backend (this run uses ${backend})`);
+    return { precision: 'fp32', message: `precision: fp32${request === 'auto' ? ` (auto: bf16 needs the native backend, this is ${backend})` : ''}` };
+  }
+  const mod = (await import(new URL('./native/precision.js', import.meta.url).href)) as typeof import('./native/precision.js');
+  return mod.setNativePrecision(request);
+}
