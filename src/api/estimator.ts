@@ -11,10 +11,12 @@ import { decodeImage, loadImage, type RgbImage } from '../data/image.js';
 import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
-import { DEFAULT_MODEL, resolveModelPath } from './models.js';
-import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
+import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, resolveModelPath } from './models.js';
+import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
+import { estimateInRaster } from './people.js';
+import { CHANNELS } from '../detect/codec.js';
 
-export type { Box, EstimateOptions, Keypoint, Pose, RawImage } from './pose.js';
+export type { Box, BoxInput, EstimateOptions, Keypoint, Person, Pose, RawImage, ScoredBoxInput } from './pose.js';
 export { cropForBox } from './pose.js';
 
 /** The default model shipped in the package (LSP-14 full body; see README "Model cards"). */
@@ -36,11 +38,19 @@ export interface EstimatorOptions {
   readonly backend?: BackendName | 'auto';
   /** Joint names and flip pairs; default: the skeleton stored with the model. */
   readonly skeleton?: Skeleton;
+  /**
+   * The person detector estimatePose searches images with when no box is given: a checkpoint path, a model in
+   * memory (not disposed by the estimator), or false for none (the person is then taken to fill the image).
+   * Default: the bundled one (models/person.ckpt).
+   */
+  readonly detector?: string | HourglassModel | false;
 }
 
 export interface Estimator {
   readonly skeleton: Skeleton;
   readonly model: HourglassModel;
+  /** The person detector, or null when there is none. */
+  readonly detector: HourglassModel | null;
   /** The TF.js backend in use. */
   readonly backend: string;
   estimatePose(image: ImageInput, options?: EstimateOptions): Promise<Pose>;
@@ -61,20 +71,36 @@ class HourglassEstimator implements Estimator {
   private disposed = false;
   private readonly flipPerm: number[];
 
-  constructor(readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, private readonly owned: boolean) {
+  constructor(
+    readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, private readonly owned: boolean,
+    readonly detector: HourglassModel | null, private readonly ownsDetector: boolean,
+  ) {
     this.flipPerm = flipPermutation(skeleton);
   }
 
   async estimatePose(image: ImageInput, options: EstimateOptions = {}): Promise<Pose> {
     if (this.disposed) throw new InvalidArgumentError('estimator has been disposed');
-    return estimateInRaster(this.model, this.skeleton, this.flipPerm, await toRaster(image), options);
+    const nets = { model: this.model, skeleton: this.skeleton, flipPerm: this.flipPerm, detector: this.detector };
+    return estimateInRaster(nets, await toRaster(image), options);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     if (this.owned) this.model.dispose();
+    if (this.ownsDetector) this.detector?.dispose();
   }
+}
+
+/** The detector a spec names (loaded when it is a path or the default), and whether the estimator owns it. */
+function loadDetector(spec: EstimatorOptions['detector']): { detector: HourglassModel | null; owned: boolean } {
+  if (spec === false) return { detector: null, owned: false };
+  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledModelPath(PERSON_DETECTOR)).model;
+  if (detector.config.joints !== CHANNELS) {
+    if (!(spec instanceof HourglassModel)) detector.dispose();
+    throw new InvalidArgumentError(`${typeof spec === 'string' ? spec : 'the detector'} is not a person detector: it has ${detector.config.joints} output channels, a detector ${CHANNELS}`);
+  }
+  return { detector, owned: !(spec instanceof HourglassModel) };
 }
 
 /** Loads a model (default: the bundled one) on a backend (default: the fastest available) and returns an estimator. */
@@ -83,14 +109,16 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
   if (options.model instanceof HourglassModel) {
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
-    return new HourglassEstimator(options.model, skeleton, choice.name, false);
+    const { detector, owned } = loadDetector(options.detector);
+    return new HourglassEstimator(options.model, skeleton, choice.name, false, detector, owned);
   }
   const path = resolveModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);
     checkSkeleton(skeleton, model);
-    return new HourglassEstimator(model, skeleton, choice.name, true);
+    const { detector, owned } = loadDetector(options.detector);
+    return new HourglassEstimator(model, skeleton, choice.name, true, detector, owned);
   } catch (err) {
     model.dispose();
     throw err;
