@@ -17,6 +17,8 @@ import { jointsBox } from '../src/detect/train.js';
 import { pckLsp } from '../src/eval/pck.js';
 import { LSP_TORSO } from '../src/data/skeletons/lsp.js';
 import { Rng } from '../src/util/rng.js';
+import { keypointsInBox } from '../src/api/pose.js';
+import { flipPermutation } from '../src/data/skeletons/types.js';
 import { emptyScene, pairScene, singleScene, type BenchPerson, type BenchScene } from './people-scenes.js';
 
 function flag(name: string, fallback: string): string {
@@ -110,22 +112,40 @@ async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng:
   const personScores: number[] = []; // best matched score per person (0 when missed)
   const emptyScores: number[] = []; // best score per person-free image
   const extraScores: number[] = []; // unmatched detections' scores in scenes with people
+  // The same with the score combined with the pose network's mean joint score on the candidate's crop.
+  const both = { person: [] as number[], empty: [] as number[], extra: [] as number[] };
+  const nets = { model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton) };
+  const combined = async (found: { box: Rect; score: number }[]) => Promise.all(found.slice(0, 4).map(async (f) => {
+    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, scene0, f.box, { flipTest: false });
+    const xs = keypoints.map((k) => k.x);
+    const ys = keypoints.map((k) => k.y);
+    const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + 1, height: Math.max(...ys) - Math.min(...ys) + 1 };
+    return { box: process.env['REFINE'] ? box : f.box, score: Math.sqrt(f.score * (keypoints.reduce((a, k) => a + k.score, 0) / keypoints.length)) };
+  }));
+  let scene0: BenchScene['canvas'];
   for (let i = 0; i < counts.scenes + counts.pairs; i++) {
     const scene = i < counts.scenes
       ? singleScene(rng, people[i % people.length], people[(i + 7) % people.length].image)
       : pairScene(rng, people[(2 * i) % people.length], people[(2 * i + 1) % people.length], people[(i + 3) % people.length].image);
     const found = await detectPeople(detector, scene.canvas, { minScore: 0.05 });
-    const taken = new Set<number>();
-    for (const p of scene.people) {
-      const m = match(found, p.box, taken);
-      if (m >= 0) taken.add(m);
-      personScores.push(m >= 0 ? found[m].score : 0);
+    scene0 = scene.canvas;
+    const rescored = await combined(found);
+    for (const [list, out, extra] of [[found, personScores, extraScores], [rescored, both.person, both.extra]] as const) {
+      const taken = new Set<number>();
+      for (const p of scene.people) {
+        const m = match(list, p.box, taken);
+        if (m >= 0) taken.add(m);
+        out.push(m >= 0 ? list[m].score : 0);
+      }
+      list.forEach((f, j) => { if (!taken.has(j)) extra.push(f.score); });
     }
-    found.forEach((f, j) => { if (!taken.has(j)) extraScores.push(f.score); });
   }
   for (let i = 0; i < counts.empty; i++) {
-    const found = await detectPeople(detector, emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas, { minScore: 0.05 });
+    const canvas = emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas;
+    const found = await detectPeople(detector, canvas, { minScore: 0.05 });
+    scene0 = canvas;
     emptyScores.push(found.length ? found[0].score : 0);
+    both.empty.push(Math.max(0, ...(await combined(found)).map((f) => f.score)));
   }
   const scenes = counts.scenes + counts.pairs;
   console.log(`LSPET ${range}: ${personScores.length} people in ${scenes} scenes, ${counts.empty} person-free images`);
@@ -134,6 +154,13 @@ async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng:
     const found = (100 * personScores.filter((s) => s >= t).length) / personScores.length;
     const empty = (100 * emptyScores.filter((s) => s >= t).length) / emptyScores.length;
     const extra = extraScores.filter((s) => s >= t).length / scenes;
+    console.log(`${t.toFixed(2)} | ${found.toFixed(1)} | ${empty.toFixed(1)} | ${extra.toFixed(3)}`);
+  }
+  console.log('combined with the pose network (sqrt(detector x mean joint score), the best 4 candidates):');
+  for (const t of thresholds) {
+    const found = (100 * both.person.filter((s) => s >= t).length) / both.person.length;
+    const empty = (100 * both.empty.filter((s) => s >= t).length) / both.empty.length;
+    const extra = both.extra.filter((s) => s >= t).length / scenes;
     console.log(`${t.toFixed(2)} | ${found.toFixed(1)} | ${empty.toFixed(1)} | ${extra.toFixed(3)}`);
   }
 }

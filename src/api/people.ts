@@ -6,7 +6,33 @@ import type { RasterImage } from '../geometry/affine.js';
 import type { Skeleton } from '../data/skeletons/types.js';
 import type { HeatmapModel } from '../eval/infer.js';
 import { checkDetectOptions, detectPeople } from '../detect/detector.js';
-import { checkBox, keypointsInBox, type Box, type EstimateOptions, type Person, type Pose, type ScoredBoxInput } from './pose.js';
+import { suppress } from '../detect/codec.js';
+import { checkBox, keypointsInBox, type Box, type EstimateOptions, type Keypoint, type Person, type Pose, type ScoredBoxInput } from './pose.js';
+
+/** Detections at least this sure are candidates, checked by the pose network. */
+export const CANDIDATE_SCORE = 0.1;
+/** At most this many candidates beyond the people asked for are checked (each is one run of the pose network). */
+const EXTRA_CANDIDATES = 2;
+/** Checked people whose boxes overlap more than this are one person. */
+const PEOPLE_IOU = 0.5;
+
+/** The box of a person's keypoints (the joints' box the pose network's crops are made from). */
+export function keypointsBox(keypoints: readonly Keypoint[]): Box {
+  const xs = keypoints.map((k) => k.x);
+  const ys = keypoints.map((k) => k.y);
+  const x = Math.min(...xs);
+  const y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x + 1, height: Math.max(...ys) - y + 1 };
+}
+
+/**
+ * A found person's score: the geometric mean of the detector's peak and the pose network's mean joint score on
+ * the candidate's crop (a crop of something that is not a person gets low joint scores).
+ */
+export function personScore(detectorScore: number, keypoints: readonly Keypoint[]): number {
+  const mean = keypoints.reduce((sum, k) => sum + k.score, 0) / keypoints.length;
+  return Math.sqrt(Math.max(0, detectorScore) * Math.max(0, mean));
+}
 
 /** The networks one image goes through: the pose network and, when there is one, the person detector. */
 export interface Networks {
@@ -47,9 +73,26 @@ export async function estimateInRaster(nets: Networks, raster: RasterImage, opti
       .filter((p) => p.score >= (options.minPersonScore ?? 0))
       .sort((a, b) => b.score - a.score)
       .slice(0, limits.maxPeople)
-    : await detectPeople(nets.detector as HeatmapModel, raster, { minScore: limits.minScore, maxPeople: limits.maxPeople });
+    : await findPeople(nets, raster, limits);
   const people: Person[] = [];
   for (const { box, score } of found) people.push({ box, score, keypoints: await run(box) });
   const first = people[0];
   return { keypoints: first?.keypoints ?? [], box: first?.box ?? whole, imageSize, people };
+}
+
+/**
+ * The person search: the detector's candidates, each checked by the pose network on its crop (no flip test): its
+ * keypoints' box becomes the person's box (the detector's size is rough) and personScore its score; duplicates
+ * (the same keypoints' box from two candidates) are suppressed.
+ */
+async function findPeople(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<{ box: Box; score: number }[]> {
+  const candidates = await detectPeople(nets.detector as HeatmapModel, raster, {
+    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: limits.maxPeople + EXTRA_CANDIDATES,
+  });
+  const checked: { box: Box; score: number }[] = [];
+  for (const c of candidates) {
+    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, c.box, { flipTest: false });
+    checked.push({ box: keypointsBox(keypoints), score: personScore(c.score, keypoints) });
+  }
+  return suppress(checked, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
 }

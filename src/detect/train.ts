@@ -7,7 +7,7 @@ import { tf } from '../tf.js';
 import type { Tensor, Tensor4D } from '../tf.js';
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { HourglassModel } from '../model/model.js';
-import { saveModel } from '../model/checkpoint.js';
+import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
 import { Rmsprop } from '../train/rmsprop.js';
 import { readDataset } from '../data/readers/index.js';
 import type { Sample } from '../data/sample.js';
@@ -101,6 +101,8 @@ export interface TrainDetectorOptions {
   readonly batch: number;
   readonly lr: number;
   readonly seed: number;
+  /** A detector checkpoint to continue from (its weights; the optimiser starts afresh). */
+  readonly init: string | null;
   readonly log: (line: string) => void;
 }
 
@@ -111,6 +113,7 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<void> {
   const { people, regions } = await loadTrainingImages(samples);
   o.log(`${people.length} people, ${regions.length} person-free regions loaded in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
   const model = HourglassModel.create(DETECTOR_CONFIG, o.seed);
+  if (o.init) assignWeights(model.params, readCheckpoint(o.init).weights, o.init);
   const trainable = model.params.trainable();
   const varList = [...trainable.values()];
   const paramOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
