@@ -10,16 +10,15 @@ import { createEstimator, type Estimator, type Pose } from '../src/api/estimator
 import { useBackend, parseBackendName } from '../src/backend/select.js';
 import { loadImage, type RgbImage } from '../src/data/image.js';
 import { readDataset } from '../src/data/readers/index.js';
-import { iou } from '../src/detect/codec.js';
-import { detectPeople } from '../src/detect/detector.js';
+import { iou, suppress } from '../src/detect/codec.js';
+import { CANDIDATE_SCORE, PEOPLE_IOU, candidates, personScore, type Candidate } from '../src/api/people.js';
+import { flipPermutation } from '../src/data/skeletons/types.js';
 import type { Rect } from '../src/detect/raster.js';
 import { jointsBox } from '../src/detect/train.js';
 import { pckLsp } from '../src/eval/pck.js';
 import { LSP_TORSO } from '../src/data/skeletons/lsp.js';
 import { Rng } from '../src/util/rng.js';
-import { keypointsInBox } from '../src/api/pose.js';
-import { flipPermutation } from '../src/data/skeletons/types.js';
-import { emptyScene, pairScene, singleScene, type BenchPerson, type BenchScene } from './people-scenes.js';
+import { emptyScene, pairScene, singleScene, type BenchPerson, type BenchScene, type Placed } from './people-scenes.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(name);
@@ -104,64 +103,54 @@ function median(values: number[]): number {
 
 const raw = (scene: BenchScene) => ({ data: scene.canvas.data, width: scene.canvas.width, height: scene.canvas.height, channels: 3 });
 
+/**
+ * Recall and false people of the whole search (detector candidates checked by the pose network) at each score
+ * threshold from 0.1 (the candidates' own threshold) up and for a few weights of the detector in the score, on
+ * held-out people's scenes and person-free images.
+ */
 async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng: Rng): Promise<void> {
-  const detector = estimator.detector;
-  if (!detector) throw new Error('no detector');
   const regions = freeRegions(people);
-  const thresholds = Array.from({ length: 16 }, (_, i) => 0.05 * (i + 1));
-  const personScores: number[] = []; // best matched score per person (0 when missed)
-  const emptyScores: number[] = []; // best score per person-free image
-  const extraScores: number[] = []; // unmatched detections' scores in scenes with people
-  // The same with the score combined with the pose network's mean joint score on the candidate's crop.
-  const both = { person: [] as number[], empty: [] as number[], extra: [] as number[] };
-  const nets = { model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton) };
-  const combined = async (found: { box: Rect; score: number }[]) => Promise.all(found.slice(0, 4).map(async (f) => {
-    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, scene0, f.box, { flipTest: false });
-    const xs = keypoints.map((k) => k.x);
-    const ys = keypoints.map((k) => k.y);
-    const box = { x: Math.min(...xs), y: Math.min(...ys), width: Math.max(...xs) - Math.min(...xs) + 1, height: Math.max(...ys) - Math.min(...ys) + 1 };
-    return { box: process.env['REFINE'] ? box : f.box, score: Math.sqrt(f.score * (keypoints.reduce((a, k) => a + k.score, 0) / keypoints.length)) };
-  }));
-  let scene0: BenchScene['canvas'];
+  const thresholds = Array.from({ length: 11 }, (_, i) => 0.1 + 0.05 * i);
+  const weights = [0.5, 0.35, 0.2];
+  const nets = { model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton), detector: estimator.detector };
+  const limits = { minScore: CANDIDATE_SCORE, maxPeople: 4 };
+  const scenes: { people: Placed[]; found: Candidate[] }[] = [];
   for (let i = 0; i < counts.scenes + counts.pairs; i++) {
     const scene = i < counts.scenes
       ? singleScene(rng, people[i % people.length], people[(i + 7) % people.length].image)
       : pairScene(rng, people[(2 * i) % people.length], people[(2 * i + 1) % people.length], people[(i + 3) % people.length].image);
-    const found = await detectPeople(detector, scene.canvas, { minScore: 0.05 });
-    scene0 = scene.canvas;
-    const rescored = await combined(found);
-    for (const [list, out, extra] of [[found, personScores, extraScores], [rescored, both.person, both.extra]] as const) {
-      const taken = new Set<number>();
-      for (const p of scene.people) {
-        const m = match(list, p.box, taken);
-        if (m >= 0) taken.add(m);
-        out.push(m >= 0 ? list[m].score : 0);
-      }
-      list.forEach((f, j) => { if (!taken.has(j)) extra.push(f.score); });
-    }
+    scenes.push({ people: scene.people, found: await candidates(nets, scene.canvas, limits) });
   }
   for (let i = 0; i < counts.empty; i++) {
-    const canvas = emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas;
-    const found = await detectPeople(detector, canvas, { minScore: 0.05 });
-    scene0 = canvas;
-    emptyScores.push(found.length ? found[0].score : 0);
-    both.empty.push(Math.max(0, ...(await combined(found)).map((f) => f.score)));
+    scenes.push({ people: [], found: await candidates(nets, emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas, limits) });
   }
-  const scenes = counts.scenes + counts.pairs;
-  console.log(`LSPET ${range}: ${personScores.length} people in ${scenes} scenes, ${counts.empty} person-free images`);
-  console.log('threshold | people found % | person-free images with a person % | extra people per scene');
-  for (const t of thresholds) {
-    const found = (100 * personScores.filter((s) => s >= t).length) / personScores.length;
-    const empty = (100 * emptyScores.filter((s) => s >= t).length) / emptyScores.length;
-    const extra = extraScores.filter((s) => s >= t).length / scenes;
-    console.log(`${t.toFixed(2)} | ${found.toFixed(1)} | ${empty.toFixed(1)} | ${extra.toFixed(3)}`);
-  }
-  console.log('combined with the pose network (sqrt(detector x mean joint score), the best 4 candidates):');
-  for (const t of thresholds) {
-    const found = (100 * both.person.filter((s) => s >= t).length) / both.person.length;
-    const empty = (100 * both.empty.filter((s) => s >= t).length) / both.empty.length;
-    const extra = both.extra.filter((s) => s >= t).length / scenes;
-    console.log(`${t.toFixed(2)} | ${found.toFixed(1)} | ${empty.toFixed(1)} | ${extra.toFixed(3)}`);
+  const withPeople = counts.scenes + counts.pairs;
+  console.log(`LSPET ${range}: ${scenes.reduce((n, s) => n + s.people.length, 0)} people in ${withPeople} scenes, ${counts.empty} person-free images`);
+  for (const weight of weights) {
+    console.log(`detector weight ${weight}: threshold | people found % | person-free images with a person % | extra people per scene`);
+    const personScores: number[] = [];
+    const emptyScores: number[] = [];
+    const extraScores: number[] = [];
+    for (const s of scenes) {
+      const found = suppress(s.found.map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore, weight) })), PEOPLE_IOU);
+      if (s.people.length === 0) {
+        emptyScores.push(Math.max(0, ...found.map((f) => f.score)));
+        continue;
+      }
+      const taken = new Set<number>();
+      for (const p of s.people) {
+        const m = match(found, p.box, taken);
+        if (m >= 0) taken.add(m);
+        personScores.push(m >= 0 ? found[m].score : 0);
+      }
+      found.forEach((f, j) => { if (!taken.has(j)) extraScores.push(f.score); });
+    }
+    for (const t of thresholds) {
+      const found = (100 * personScores.filter((v) => v >= t).length) / personScores.length;
+      const empty = (100 * emptyScores.filter((v) => v >= t).length) / emptyScores.length;
+      const extra = extraScores.filter((v) => v >= t).length / withPeople;
+      console.log(`${t.toFixed(2)} | ${found.toFixed(1)} | ${empty.toFixed(1)} | ${extra.toFixed(3)}`);
+    }
   }
 }
 

@@ -14,7 +14,7 @@ export const CANDIDATE_SCORE = 0.1;
 /** At most this many candidates beyond the people asked for are checked (each is one run of the pose network). */
 const EXTRA_CANDIDATES = 2;
 /** Checked people whose boxes overlap more than this are one person. */
-const PEOPLE_IOU = 0.5;
+export const PEOPLE_IOU = 0.5;
 
 /** The box of a person's keypoints (the joints' box the pose network's crops are made from). */
 export function keypointsBox(keypoints: readonly Keypoint[]): Box {
@@ -25,13 +25,42 @@ export function keypointsBox(keypoints: readonly Keypoint[]): Box {
   return { x, y, width: Math.max(...xs) - x + 1, height: Math.max(...ys) - y + 1 };
 }
 
+/** The weight of the detector's peak in a person's score (the pose network's mean joint score has the rest). */
+export const DETECTOR_WEIGHT = 0.5;
+
 /**
- * A found person's score: the geometric mean of the detector's peak and the pose network's mean joint score on
- * the candidate's crop (a crop of something that is not a person gets low joint scores).
+ * A found person's score: a weighted geometric mean of the detector's peak and the pose network's mean joint score
+ * on the candidate's crop (a crop of something that is not a person gets low joint scores).
  */
-export function personScore(detectorScore: number, keypoints: readonly Keypoint[]): number {
-  const mean = keypoints.reduce((sum, k) => sum + k.score, 0) / keypoints.length;
-  return Math.sqrt(Math.max(0, detectorScore) * Math.max(0, mean));
+export function personScore(detectorScore: number, jointScore: number, detectorWeight = DETECTOR_WEIGHT): number {
+  return Math.max(0, detectorScore) ** detectorWeight * Math.max(0, jointScore) ** (1 - detectorWeight);
+}
+
+export function meanJointScore(keypoints: readonly Keypoint[]): number {
+  return keypoints.reduce((sum, k) => sum + k.score, 0) / keypoints.length;
+}
+
+export interface Candidate {
+  /** The keypoints' box of the pose network's run on the detection's crop. */
+  readonly box: Box;
+  readonly detectorScore: number;
+  readonly jointScore: number;
+}
+
+/**
+ * The detector's candidates (at least CANDIDATE_SCORE, or minScore when lower), each checked by the pose network on
+ * its crop (no flip test): the keypoints' box becomes the person's box (the detector's size is rough).
+ */
+export async function candidates(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<Candidate[]> {
+  const found = await detectPeople(nets.detector as HeatmapModel, raster, {
+    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: limits.maxPeople + EXTRA_CANDIDATES,
+  });
+  const checked: Candidate[] = [];
+  for (const c of found) {
+    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, c.box, { flipTest: false });
+    checked.push({ box: keypointsBox(keypoints), detectorScore: c.score, jointScore: meanJointScore(keypoints) });
+  }
+  return checked;
 }
 
 /** The networks one image goes through: the pose network and, when there is one, the person detector. */
@@ -80,19 +109,8 @@ export async function estimateInRaster(nets: Networks, raster: RasterImage, opti
   return { keypoints: first?.keypoints ?? [], box: first?.box ?? whole, imageSize, people };
 }
 
-/**
- * The person search: the detector's candidates, each checked by the pose network on its crop (no flip test): its
- * keypoints' box becomes the person's box (the detector's size is rough) and personScore its score; duplicates
- * (the same keypoints' box from two candidates) are suppressed.
- */
+/** The person search: the candidates scored by personScore; duplicates (the same person twice) suppressed. */
 async function findPeople(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<{ box: Box; score: number }[]> {
-  const candidates = await detectPeople(nets.detector as HeatmapModel, raster, {
-    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: limits.maxPeople + EXTRA_CANDIDATES,
-  });
-  const checked: { box: Box; score: number }[] = [];
-  for (const c of candidates) {
-    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, c.box, { flipTest: false });
-    checked.push({ box: keypointsBox(keypoints), score: personScore(c.score, keypoints) });
-  }
-  return suppress(checked, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
+  const scored = (await candidates(nets, raster, limits)).map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore) }));
+  return suppress(scored, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
 }
