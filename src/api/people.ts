@@ -11,8 +11,12 @@ import { checkBox, keypointsInBox, type Box, type EstimateOptions, type Keypoint
 
 /** Detections at least this sure are candidates, checked by the pose network. */
 export const CANDIDATE_SCORE = 0.1;
-/** At most this many candidates beyond the people asked for are checked (each is one run of the pose network). */
+/**
+ * Candidates checked: the people asked for and 2 more, at most MAX_CANDIDATES (each is one run of the pose network;
+ * the best-scoring by the detector first).
+ */
 const EXTRA_CANDIDATES = 2;
+const MAX_CANDIDATES = 8;
 /** Checked people whose boxes overlap more than this are one person. */
 export const PEOPLE_IOU = 0.5;
 
@@ -53,7 +57,7 @@ export interface Candidate {
  */
 export async function candidates(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<Candidate[]> {
   const found = await detectPeople(nets.detector as HeatmapModel, raster, {
-    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: limits.maxPeople + EXTRA_CANDIDATES,
+    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: Math.min(MAX_CANDIDATES, limits.maxPeople + EXTRA_CANDIDATES),
   });
   const checked: Candidate[] = [];
   for (const c of found) {

@@ -1,6 +1,7 @@
 // Finding people in an image with the person detector (a HeatmapModel whose 3 channels are src/detect/codec.ts's):
 // the image, area-shrunk once to at most 512 px, is searched whole (letterboxed into the network's square) for
-// people of a sixth of it and up, and at twice that size in overlapping tiles for smaller people; the boxes of both
+// people of a sixth of it and up, and (images of 384 px and more) at twice that size in overlapping tiles for smaller
+// people; the boxes of both
 // are merged by non-maximum suppression. Pure TypeScript, shared by the Node estimator and the browser entry.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
@@ -78,8 +79,9 @@ export async function detectPeople(model: HeatmapModel, raster: RasterImage, opt
   const fit = s / longer;
   const whole = { x: (s - canvas.width * fit) / 2, y: (s - canvas.height * fit) / 2, width: canvas.width * fit, height: canvas.height * fit };
   addView({ x: 0, y: 0, width: canvas.width, height: canvas.height }, whole);
-  // Twice the size in tiles of s overlapping by half (only when the image has the pixels for it).
-  const tiled = longer >= 1.5 * s;
+  // Twice the size in tiles of s overlapping by half, for images of 3s px and more (in a smaller one a person under a
+  // sixth of it is too small for the pose network anyway, and the tiles would cost more than the rest of the search).
+  const tiled = longer >= 3 * s;
   if (tiled) {
     const big = 2 * s;
     const k = longer / big; // canvas px per tiled-input px
