@@ -89,7 +89,7 @@ export function readDetections(path: string): DetectionsFile {
       const stem = basename(image, extname(image));
       const keys = [image, file, stem];
       if (/^\d+$/.test(stem)) keys.push(String(Number(stem)));
-      const found = keys.map((key) => byImage.get(key)).find((list) => list !== undefined) ?? [];
+      const found = [...new Set(keys)].flatMap((key) => byImage.get(key) ?? []).sort((a, b) => a.entry - b.entry);
       for (const b of found) {
         if (b.x >= size.width || b.y >= size.height || b.x + b.width <= 0 || b.y + b.height <= 0) {
           throw new FileFormatError(path, `detection ${b.entry}: bbox ${[b.x, b.y, b.width, b.height].join(',')} lies outside ${image} (${size.width}x${size.height})`);
