@@ -53,6 +53,7 @@ async function build(out) {
     fail('esbuild is not installed: run npm install (it is a development dependency)');
   }
   const { loadModel, exportTfjs, resolveModelPath } = await import('../dist/src/index.js');
+  const { PERSON_DETECTOR } = await import('../dist/src/api/models.js');
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'samples'), { recursive: true });
@@ -70,12 +71,14 @@ async function build(out) {
     for (const name of samples) copyFileSync(join(root, 'samples', name), join(tmp, 'samples', name));
     copyFileSync(join(root, 'samples', 'ATTRIBUTION.md'), join(tmp, 'samples', 'ATTRIBUTION.md'));
     writeFileSync(join(tmp, 'samples', 'index.json'), `${JSON.stringify(samples)}\n`);
-    const path = resolveModelPath(args.model);
-    const { model, checkpoint } = loadModel(path);
-    try {
-      await exportTfjs(model, join(tmp, 'model'), { meta: checkpoint.meta, precision: 'float16' });
-    } finally {
-      model.dispose();
+    // The pose model, and the person detector the page finds people with (src/detect/).
+    for (const [path, dir] of [[resolveModelPath(args.model), 'model'], [PERSON_DETECTOR.path, 'detector']]) {
+      const { model, checkpoint } = loadModel(path);
+      try {
+        await exportTfjs(model, join(tmp, dir), { meta: checkpoint.meta, precision: 'float16' });
+      } finally {
+        model.dispose();
+      }
     }
     rmSync(out, { recursive: true, force: true });
     renameSync(tmp, out);

@@ -13,11 +13,15 @@ import { flipPermutation, type Skeleton } from './data/skeletons/types.js';
 import { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';
 import type { HeatmapModel } from './eval/infer.js';
 import { TFJS_FILES, TFJS_INFO_FORMAT } from './export/tfjs-files.js';
-import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './api/pose.js';
+import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './api/pose.js';
+import { estimateInRaster } from './api/people.js';
+import { CHANNELS } from './detect/codec.js';
 
 export { tf };
 export * from './errors.js';
-export { cropForBox, type Box, type EstimateOptions, type Keypoint, type Pose, type RawImage } from './api/pose.js';
+export {
+  cropForBox, type Box, type BoxInput, type EstimateOptions, type Keypoint, type Person, type Pose, type RawImage, type ScoredBoxInput,
+} from './api/pose.js';
 export { confidenceColour, overlaySvg } from './api/overlay-svg.js';
 export { LSP14 } from './data/skeletons/lsp.js';
 export { MPII16 } from './data/skeletons/mpii.js';
@@ -50,6 +54,8 @@ export interface BrowserEstimator {
   /** The TF.js backend in use (tf.getBackend()). */
   readonly backend: string;
   estimatePose(image: BrowserImage, options?: EstimateOptions): Promise<Pose>;
+  /** Whether estimatePose searches for people when no box is given (a detector was loaded). */
+  readonly findsPeople: boolean;
   /** Frees the model's weights (unless a loaded LayersModel was passed in). The estimator cannot be used afterwards. */
   dispose(): void;
 }
@@ -66,6 +72,12 @@ export interface LoadOptions {
   readonly skeleton?: Skeleton;
   /** Used to read hourglass.json and the model from a URL; default: the global fetch. */
   readonly fetch?: typeof fetch;
+  /**
+   * The person detector (models/person.ckpt exported with `hourglass export --format tfjs`): the URL of its
+   * model.json, or the LayersModel loaded. With it, estimatePose without a box finds the people in the image;
+   * without it, the person is taken to fill the image.
+   */
+  readonly detector?: string | tfjs.LayersModel;
 }
 
 function positiveInteger(value: unknown): value is number {
@@ -145,6 +157,18 @@ function heatmapModel(layers: tfjs.LayersModel, info: ModelInfo, source: string)
   return { config: { inputSize: s, joints: info.joints }, predict: (images: Tensor4D) => layers.predict(images) as Tensor4D };
 }
 
+/** The detector LayersModel as a HeatmapModel: a square input and CHANNELS output channels at a quarter of it. */
+function detectorModel(layers: tfjs.LayersModel, source: string): HeatmapModel {
+  const input = layers.inputs[0]?.shape;
+  const output = layers.outputs[0]?.shape;
+  const s = input?.[1];
+  if (layers.inputs.length !== 1 || !input || typeof s !== 'number' || input[2] !== s || input[3] !== 3 || !output ||
+    output[1] !== s / 4 || output[2] !== s / 4 || output[3] !== CHANNELS) {
+    throw new FileFormatError(source, `not a person detector: input ${JSON.stringify(input)}, output ${JSON.stringify(output)} (expected [null, S, S, 3] and [null, S/4, S/4, ${CHANNELS}])`);
+  }
+  return { config: { inputSize: s, joints: CHANNELS }, predict: (images: Tensor4D) => layers.predict(images) as Tensor4D };
+}
+
 function isRaw(image: BrowserImage): image is RawImage {
   return typeof image === 'object' && image !== null && 'data' in image && 'width' in image && 'height' in image &&
     !(image instanceof tf.Tensor) && ArrayBuffer.isView((image as RawImage).data);
@@ -191,22 +215,39 @@ export async function loadEstimator(source: string | LoadedModelSource, options:
     if (!given) layers.dispose();
     throw err;
   }
-  const flipPerm = flipPermutation(skeleton);
+  const detectorGiven = options.detector instanceof tfjs.LayersModel;
+  let detectorLayers: tfjs.LayersModel | null = null;
+  let detector: HeatmapModel | null = null;
+  if (options.detector !== undefined) {
+    try {
+      detectorLayers = typeof options.detector === 'string'
+        ? await tfjs.loadLayersModel(options.fetch ? tfjs.io.http(options.detector, { fetchFunc: options.fetch }) : options.detector)
+        : options.detector;
+      detector = detectorModel(detectorLayers, typeof options.detector === 'string' ? options.detector : 'detector');
+    } catch (err) {
+      if (detectorLayers && !detectorGiven) detectorLayers.dispose();
+      if (!given) layers.dispose();
+      throw err;
+    }
+  }
+  const nets = { model, skeleton, flipPerm: flipPermutation(skeleton), detector };
   let disposed = false;
   return {
     info,
     skeleton,
+    findsPeople: detector !== null,
     get backend() {
       return tf.getBackend();
     },
     async estimatePose(image: BrowserImage, estimateOptions: EstimateOptions = {}): Promise<Pose> {
       if (disposed) throw new InvalidArgumentError('estimator has been disposed');
-      return estimateInRaster(model, skeleton, flipPerm, browserRaster(image), estimateOptions);
+      return estimateInRaster(nets, browserRaster(image), estimateOptions);
     },
     dispose(): void {
       if (disposed) return;
       disposed = true;
       if (!given) layers.dispose();
+      if (detectorLayers && !detectorGiven) detectorLayers.dispose();
     },
   };
 }

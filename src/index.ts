@@ -24,8 +24,8 @@ export { usePrecision, parsePrecision, PRECISIONS, type Precision as ComputePrec
 export { heatmapLoss } from './train/loss.js';
 export {
   createEstimator, DEFAULT_MODEL_PATH, type Estimator, type EstimatorOptions, type EstimateOptions, type ImageInput, type RawImage,
-  type Box, type Keypoint, type Pose,
+  type Box, type Keypoint, type Pose, type Person, type BoxInput, type ScoredBoxInput,
 } from './api/estimator.js';
-export { BUNDLED_MODELS, bundledModelFor, resolveModelPath, type BundledModel } from './api/models.js';
+export { BUNDLED_MODELS, PERSON_DETECTOR, bundledModelFor, resolveModelPath, type BundledModel } from './api/models.js';
 export { renderOverlay, overlaySvg } from './api/overlay.js';
 export { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';

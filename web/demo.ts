@@ -32,6 +32,7 @@ let shown: HTMLImageElement | null = null;
 let camera: MediaStream | null = null;
 let fileUrl: string | null = null; // the object URL of the picked file, kept while it is shown
 let warmed: string | null = null; // the backend that has run the model once
+let found = ''; // how many people the last estimate found
 
 function say(text: string, error = false): void {
   statusEl.textContent = text;
@@ -43,6 +44,7 @@ function fail(err: unknown): void {
   console.error(err);
 }
 
+/** The first (best-scoring) person's keypoints. */
 function showTable(pose: Pose): void {
   const rows = pose.keypoints.map((k) =>
     `<tr><td><span class="swatch" style="background:${confidenceColour(k.score)}"></span> ${k.name}</td>` +
@@ -71,6 +73,7 @@ async function estimate(source: HTMLImageElement | HTMLVideoElement): Promise<nu
   stage.style.display = 'block';
   hint.style.display = 'none';
   showTable(pose);
+  found = pose.people.length === 0 ? 'no person found' : pose.people.length === 1 ? '1 person' : `${pose.people.length} people (table: the first)`;
   return ms;
 }
 
@@ -90,7 +93,7 @@ async function showImage(url: string, name: string): Promise<void> {
     warmed = estimator?.backend ?? null; // the first run on a backend compiles its kernels: time a second one
     ms = await estimate(img);
   }
-  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}${multiScale.checked ? `, ${SCALES.length} crop sizes` : ''}`);
+  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${found}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}${multiScale.checked ? `, ${SCALES.length} crop sizes` : ''}`);
 }
 
 function showFile(file: File): void {
@@ -119,7 +122,7 @@ async function startCamera(): Promise<void> {
     frames++;
     const now = performance.now();
     if (now - since > 1000) {
-      say(`camera: ${(frames * 1000 / (now - since)).toFixed(1)} frames/s on ${estimator?.backend}`);
+      say(`camera: ${found}, ${(frames * 1000 / (now - since)).toFixed(1)} frames/s on ${estimator?.backend}`);
       frames = 0;
       since = now;
     }
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
   }
   if (!started) throw new Error('no TF.js backend starts in this browser');
   backendSelect.value = started;
-  estimator = await loadEstimator(new URL('model/model.json', location.href).href);
+  estimator = await loadEstimator(new URL('model/model.json', location.href).href, { detector: new URL('detector/model.json', location.href).href });
   const { info } = estimator;
   say(`model: ${info.skeleton.id}, ${info.stacks} stack${info.stacks === 1 ? '' : 's'}, ${info.features} features, ` +
     `${info.inputSize} px input; backend ${estimator.backend}. Pick an image.`);

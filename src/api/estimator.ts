@@ -12,10 +12,12 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, resolveModelPath } from './models.js';
-import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
+import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, resolveModelPath } from './models.js';
+import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
+import { estimateInRaster } from './people.js';
+import { CHANNELS } from '../detect/codec.js';
 
-export type { Box, EstimateOptions, Keypoint, Pose, RawImage } from './pose.js';
+export type { Box, BoxInput, EstimateOptions, Keypoint, Person, Pose, RawImage, ScoredBoxInput } from './pose.js';
 export { cropForBox } from './pose.js';
 
 /** The default model shipped in the package (LSP-14 full body; see README "Model cards"). */
@@ -43,11 +45,19 @@ export interface EstimatorOptions {
    * precision for the whole process.
    */
   readonly precision?: PrecisionRequest;
+  /**
+   * The person detector estimatePose searches images with when no box is given: a checkpoint path, a model in
+   * memory (not disposed by the estimator), or false for none (the person is then taken to fill the image).
+   * Default: the bundled one (models/person.ckpt).
+   */
+  readonly detector?: string | HourglassModel | false;
 }
 
 export interface Estimator {
   readonly skeleton: Skeleton;
   readonly model: HourglassModel;
+  /** The person detector, or null when there is none. */
+  readonly detector: HourglassModel | null;
   /** The TF.js backend in use. */
   readonly backend: string;
   /** The precision in use (fp32, or bf16 on native). */
@@ -72,21 +82,34 @@ class HourglassEstimator implements Estimator {
 
   constructor(
     readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
-    private readonly owned: boolean,
+    private readonly owned: boolean, readonly detector: HourglassModel | null, private readonly ownsDetector: boolean,
   ) {
     this.flipPerm = flipPermutation(skeleton);
   }
 
   async estimatePose(image: ImageInput, options: EstimateOptions = {}): Promise<Pose> {
     if (this.disposed) throw new InvalidArgumentError('estimator has been disposed');
-    return estimateInRaster(this.model, this.skeleton, this.flipPerm, await toRaster(image), options);
+    const nets = { model: this.model, skeleton: this.skeleton, flipPerm: this.flipPerm, detector: this.detector };
+    return estimateInRaster(nets, await toRaster(image), options);
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     if (this.owned) this.model.dispose();
+    if (this.ownsDetector) this.detector?.dispose();
   }
+}
+
+/** The detector a spec names (loaded when it is a path or the default), and whether the estimator owns it. */
+function loadDetector(spec: EstimatorOptions['detector']): { detector: HourglassModel | null; owned: boolean } {
+  if (spec === false) return { detector: null, owned: false };
+  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledModelPath(PERSON_DETECTOR)).model;
+  if (detector.config.joints !== CHANNELS) {
+    if (!(spec instanceof HourglassModel)) detector.dispose();
+    throw new InvalidArgumentError(`${typeof spec === 'string' ? spec : 'the detector'} is not a person detector: it has ${detector.config.joints} output channels, a detector ${CHANNELS}`);
+  }
+  return { detector, owned: !(spec instanceof HourglassModel) };
 }
 
 /** Loads a model (default: the bundled one) on a backend (default: the fastest available) and returns an estimator. */
@@ -96,14 +119,16 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
   if (options.model instanceof HourglassModel) {
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
-    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false);
+    const { detector, owned } = loadDetector(options.detector);
+    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned);
   }
   const path = resolveModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);
     checkSkeleton(skeleton, model);
-    return new HourglassEstimator(model, skeleton, choice.name, precision, true);
+    const { detector, owned } = loadDetector(options.detector);
+    return new HourglassEstimator(model, skeleton, choice.name, precision, true, detector, owned);
   } catch (err) {
     model.dispose();
     throw err;

@@ -24,6 +24,14 @@ export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
   { name: 'flic', path: packaged('flic.ckpt'), skeleton: 'flic11', description: 'FLIC upper body (1 stack, 128 features, 128 px)' },
 ]);
 
+/**
+ * The bundled person detector (src/detect/): what estimatePose and `hourglass predict` search images with when no
+ * box is given (README "People"). Not a pose model, so not among BUNDLED_MODELS.
+ */
+export const PERSON_DETECTOR: BundledModel = Object.freeze({
+  name: 'person', path: packaged('person.ckpt'), skeleton: 'person-detector', description: 'person detector (1 stack, 64 features, 128 px)',
+});
+
 /** The default model (LSP-14 full body). */
 export const DEFAULT_MODEL = BUNDLED_MODELS[0];
 

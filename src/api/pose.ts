@@ -39,16 +39,43 @@ export interface Keypoint {
   readonly score: number;
 }
 
-export interface Pose {
-  readonly keypoints: Keypoint[];
-  /** The person box the crop was made from (the whole image when none was given). */
+/** One person found (or given) in an image: the box the crop was made from, its score and the joints. */
+export interface Person {
   readonly box: Box;
-  readonly imageSize: { readonly width: number; readonly height: number };
+  /**
+   * How sure the search is that a person is there: the person detector's peak (about 1 sure, near 0 nothing);
+   * a given box's own score, or 1.
+   */
+  readonly score: number;
+  readonly keypoints: Keypoint[];
 }
 
+export interface Pose {
+  /** The first (best-scoring) person's keypoints; empty when no person was found. */
+  readonly keypoints: Keypoint[];
+  /** The first person's box (the whole image when no box was given and no person search ran, or none was found). */
+  readonly box: Box;
+  readonly imageSize: { readonly width: number; readonly height: number };
+  /** Every person, best score first (one for a given box; empty when the search found nobody). */
+  readonly people: Person[];
+}
+
+/** A person box as estimatePose takes it: a Box or [x, y, width, height], with an optional score (a detector's). */
+export type BoxInput = Box | readonly [x: number, y: number, width: number, height: number];
+export type ScoredBoxInput = BoxInput | (Box & { readonly score?: number });
+
 export interface EstimateOptions {
-  /** The person's box; default: the whole image (the person fills it, the LSP convention). */
-  readonly box?: Box | readonly [x: number, y: number, width: number, height: number];
+  /**
+   * The person's box. Without it (and without `boxes`) the people are searched for (when the estimator has a person
+   * detector; otherwise the person is taken to fill the image, the LSP convention).
+   */
+  readonly box?: BoxInput;
+  /** Several people's boxes (e.g. another detector's), each with an optional score; instead of the search. */
+  readonly boxes?: readonly ScoredBoxInput[];
+  /** At most this many people (the best-scoring). Default 20. */
+  readonly maxPeople?: number;
+  /** People scoring lower are left out (found or given). Default: the detector's threshold (0.3). */
+  readonly minPersonScore?: number;
   /** Average with the mirrored image's heatmaps (PAPER.md "Flip test"): more accurate, twice the work. Default true. */
   readonly flipTest?: boolean;
   /**
@@ -70,18 +97,19 @@ export function cropForBox(box: Box, margin: number): { center: [number, number]
   };
 }
 
-export function checkBox(value: EstimateOptions['box'], image: { width: number; height: number }): Box {
+export function checkBox(value: BoxInput | undefined, image: { width: number; height: number }, what = 'box'): Box {
   const box: Box = Array.isArray(value)
     ? { x: value[0], y: value[1], width: value[2], height: value[3] }
     : (value as Box);
   const parts = [box.x, box.y, box.width, box.height];
-  if (Array.isArray(value) && value.length !== 4) throw new InvalidArgumentError(`box must be [x, y, width, height], got ${value.length} numbers`);
-  if (!parts.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new InvalidArgumentError(`box must be four finite numbers, got ${JSON.stringify(value)}`);
-  if (!(box.width >= 1 && box.height >= 1)) throw new InvalidArgumentError(`box width and height must be at least 1 pixel, got ${box.width}x${box.height}`);
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError(`${what} must be {x, y, width, height} or [x, y, width, height], got ${JSON.stringify(value)}`);
+  if (Array.isArray(value) && value.length !== 4) throw new InvalidArgumentError(`${what} must be [x, y, width, height], got ${value.length} numbers`);
+  if (!parts.every((v) => typeof v === 'number' && Number.isFinite(v))) throw new InvalidArgumentError(`${what} must be four finite numbers, got ${JSON.stringify(value)}`);
+  if (!(box.width >= 1 && box.height >= 1)) throw new InvalidArgumentError(`${what} width and height must be at least 1 pixel, got ${box.width}x${box.height}`);
   if (box.x >= image.width || box.y >= image.height || box.x + box.width <= 0 || box.y + box.height <= 0) {
-    throw new InvalidArgumentError(`box ${parts.join(',')} lies outside the ${image.width}x${image.height} image`);
+    throw new InvalidArgumentError(`${what} ${parts.join(',')} lies outside the ${image.width}x${image.height} image`);
   }
-  return box;
+  return { x: box.x, y: box.y, width: box.width, height: box.height };
 }
 
 /** RGB raster from raw pixels (grey replicated, alpha dropped); validates sizes and ranges. */
@@ -127,17 +155,16 @@ export function rasterFromTensor(t: Tensor): RasterImage {
 }
 
 /**
- * One person's pose in an RGB raster: the crop for the box (or the whole image), the model's heatmaps (averaged
- * with the mirrored crop's unless flipTest is false, and with other crop sizes' when scales are given), decoded and
- * mapped back to image pixels.
+ * One person's keypoints in an RGB raster: the crop for the box (null: the whole image, no margin), the model's
+ * heatmaps (averaged with the mirrored crop's unless flipTest is false, and with other crop sizes' when scales are
+ * given), decoded and mapped back to image pixels.
  */
-export async function estimateInRaster(
-  model: HeatmapModel, skeleton: Skeleton, flipPerm: readonly number[], raster: RasterImage, options: EstimateOptions = {},
-): Promise<Pose> {
-  const size = { width: raster.width, height: raster.height };
-  const box = options.box === undefined ? { x: 0, y: 0, ...size } : checkBox(options.box, size);
+export async function keypointsInBox(
+  model: HeatmapModel, skeleton: Skeleton, flipPerm: readonly number[], raster: RasterImage, box: Box | null,
+  options: Pick<EstimateOptions, 'flipTest' | 'scales'> = {},
+): Promise<Keypoint[]> {
   const others = otherScales(options.scales ?? [1]);
-  const crop = cropForBox(box, options.box === undefined ? 1 : BBOX_MARGIN);
+  const crop = box === null ? cropForBox({ x: 0, y: 0, width: raster.width, height: raster.height }, 1) : cropForBox(box, BBOX_MARGIN);
   const s = model.config.inputSize;
   const cropInput = (factor: number): Float32Array => prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: s, height: s }), s);
   const batch = {
@@ -147,6 +174,5 @@ export async function estimateInRaster(
     rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
   };
   const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);
-  const keypoints = skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
-  return { keypoints, box, imageSize: size };
+  return skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
 }

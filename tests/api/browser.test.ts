@@ -16,7 +16,7 @@ import { createEstimator } from '../../src/api/estimator.js';
 import { HourglassModel } from '../../src/model/model.js';
 import { loadModel } from '../../src/model/checkpoint.js';
 import { exportTfjs } from '../../src/export/tfjs.js';
-import { resolveModelPath } from '../../src/api/models.js';
+import { PERSON_DETECTOR, resolveModelPath } from '../../src/api/models.js';
 import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { FileFormatError, InvalidArgumentError } from '../../src/errors.js';
 import { SAMPLES_DIR } from '../../src/cli/commands/predict.js';
@@ -66,8 +66,10 @@ test('browser estimator from a URL: the keypoints of the Node estimator, for Ima
   const dir = await exportBundled();
   const requests: string[] = [];
   const browser = await loadEstimator(`${BASE}model.json`, { fetch: folderFetch(dir, requests) });
-  const node = await createEstimator({ model: 'lsp14', backend: 'cpu' });
+  // Neither searches for people here: the person fills the image (the browser one was given no detector).
+  const node = await createEstimator({ model: 'lsp14', backend: 'cpu', detector: false });
   try {
+    assert.equal(browser.findsPeople, false);
     assert.deepEqual(requests.sort(), [`${BASE}${INFO_FILE}`, `${BASE}model.json`, `${BASE}weights.bin`].sort());
     assert.equal(browser.info.stacks, node.model.config.stacks);
     assert.equal(browser.info.inputSize, node.model.config.inputSize);
@@ -100,6 +102,52 @@ test('browser estimator from a URL: the keypoints of the Node estimator, for Ima
   } finally {
     browser.dispose();
     node.dispose();
+  }
+});
+
+test('browser estimator with the person detector: the people the Node estimator finds, same boxes, scores and keypoints', async () => {
+  await useCpu();
+  // The real detector; a small random pose network (on the cpu backend the bundled one would take minutes), all its
+  // candidates kept (minPersonScore 0) so that there are people to compare.
+  const dir = mkdtempSync(join(tmpdir(), 'hg-browser-pose-'));
+  const pose = HourglassModel.create({ stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 }, 4);
+  await exportTfjs(pose, dir, { meta: { skeleton: 'lsp14' } });
+  const detectorDir = mkdtempSync(join(tmpdir(), 'hg-browser-det-'));
+  const { model: det, checkpoint } = loadModel(PERSON_DETECTOR.path);
+  await exportTfjs(det, detectorDir, { meta: checkpoint.meta, precision: 'float16' });
+  det.dispose();
+  const serve = folderFetch(dir);
+  const serveDetector = folderFetch(detectorDir);
+  const fetchBoth = ((input: RequestInfo | URL) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    return url.includes('/detector/') ? serveDetector(url.replace('/detector/', '/')) : serve(input);
+  }) as typeof fetch;
+  const browser = await loadEstimator(`${BASE}model.json`, { fetch: fetchBoth, detector: `${BASE}detector/model.json` });
+  // The Node estimator with the same weights (the bundled detector's are float16 already).
+  const node = await createEstimator({ model: pose, backend: 'cpu', skeleton: LSP14 });
+  try {
+    assert.equal(browser.findsPeople, true);
+    const file = join(SAMPLES_DIR, 'lspet-6132.jpg');
+    const { data, info } = await sharp(file).raw().toBuffer({ resolveWithObject: true });
+    const pixels = { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
+    const options = { flipTest: false, minPersonScore: 0, maxPeople: 3 };
+    const got = await browser.estimatePose(pixels, options);
+    const want = await node.estimatePose(file, options);
+    assert.ok(want.people.length >= 1, 'the Node estimator finds candidates');
+    assert.equal(got.people.length, want.people.length);
+    got.people.forEach((p, i) => {
+      const e = want.people[i];
+      // Within half a pixel: the boxes are decoded keypoints' boxes, and tf.layers and the folded network round differently.
+      for (const key of ['x', 'y', 'width', 'height'] as const) assert.ok(Math.abs(p.box[key] - e.box[key]) < 0.5, `person ${i} box.${key}: ${p.box[key]} vs ${e.box[key]}`);
+      assert.ok(Math.abs(p.score - e.score) < 5e-3, `person ${i} score ${p.score} vs ${e.score}`);
+      p.keypoints.forEach((k, j) => assert.ok(Math.abs(k.x - e.keypoints[j].x) < 0.5 && Math.abs(k.y - e.keypoints[j].y) < 0.5, `person ${i} ${k.name}`));
+    });
+    await assert.rejects(loadEstimator(`${BASE}model.json`, { fetch: fetchBoth, detector: `${BASE}model.json` }),
+      (e: Error) => e instanceof FileFormatError && /not a person detector/.test(e.message));
+  } finally {
+    browser.dispose();
+    node.dispose();
+    pose.dispose();
   }
 });
 

@@ -63,7 +63,7 @@ function tolerance(side: number): number {
 }
 
 test('a dot at a known pixel comes back at that pixel (whole image, flip test on and off)', async () => {
-  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14, detector: false });
   try {
     for (const [flipTest, x, y] of [[true, 150, 40], [false, 150, 40], [true, 30, 100], [false, 175, 20]] as const) {
       const pose = await est.estimatePose(dotImage(200, 120, x, y), { flipTest });
@@ -82,7 +82,7 @@ test('a dot at a known pixel comes back at that pixel (whole image, flip test on
 });
 
 test('the multi-scale test: scales [1] is the default exactly; other crop sizes still find the dot at its pixel', async () => {
-  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14, detector: false });
   try {
     const image = dotImage(200, 120, 30, 100);
     const plain = await est.estimatePose(image);
@@ -98,7 +98,7 @@ test('the multi-scale test: scales [1] is the default exactly; other crop sizes 
 });
 
 test('a box crops around the person: the dot is found at its pixel, box given as object or array', async () => {
-  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14, detector: false });
   try {
     const image = dotImage(300, 200, 40, 150);
     // A second dot outside the box's crop must not matter.
@@ -117,7 +117,7 @@ test('a box crops around the person: the dot is found at its pixel, box given as
 });
 
 test('every image input form gives the same pose: path, encoded buffer, raw grey/RGB/RGBA/float, tensors', async () => {
-  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14, detector: false });
   const dir = mkdtempSync(join(tmpdir(), 'hg-est-'));
   try {
     const rgb = dotImage(90, 70, 30, 50);
@@ -145,7 +145,7 @@ test('every image input form gives the same pose: path, encoded buffer, raw grey
 });
 
 test('bad images and boxes fail with errors that say what is wrong', async () => {
-  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14 });
+  const est = await createEstimator({ model: brightSpotModel(), backend: 'cpu', skeleton: LSP14, detector: false });
   try {
     await assert.rejects(est.estimatePose('/nonexistent/person.jpg'), (e: Error) => e instanceof FileFormatError && /person\.jpg: image file not found/.test(e.message));
     await assert.rejects(est.estimatePose(Buffer.from('not an image at all')), (e: Error) => e instanceof FileFormatError && /not a readable image/.test(e.message));
@@ -169,7 +169,7 @@ test('the skeleton comes from the checkpoint; a model passed in is not disposed;
   const custom = { ...LSP14, id: 'custom14', joints: LSP14.joints.map((j) => `my_${j}`) };
   await saveModel(join(dir, 'with.ckpt'), model, { meta: { skeleton: custom } });
   await saveModel(join(dir, 'without.ckpt'), model);
-  const withSkeleton = await createEstimator({ model: join(dir, 'with.ckpt'), backend: 'cpu' });
+  const withSkeleton = await createEstimator({ model: join(dir, 'with.ckpt'), backend: 'cpu', detector: false });
   assert.equal(withSkeleton.skeleton.id, 'custom14');
   const pose = await withSkeleton.estimatePose(dotImage(64, 64, 10, 10));
   assert.equal(pose.keypoints[0].name, 'my_right_ankle');

@@ -1,6 +1,6 @@
 // `hourglass predict IMAGE...`: for each image, the pose as JSON and an overlay PNG with the skeleton drawn.
 // Without images it runs on the sample images shipped in the package (the main job on defaults).
-// Without --box the person is assumed to fill the image (the LSP convention; see src/api/estimator.ts).
+// Without --box or --boxes the people are searched for (src/detect/); an image without one gets a warning line.
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +15,18 @@ import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
 import { parsePrecision } from '../../backend/precision.js';
 import { parseScales } from '../../eval/infer.js';
+import { readDetections } from '../../detect/boxes-file.js';
+import { DEFAULT_MIN_PERSON_SCORE } from '../../detect/detector.js';
 
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
 const FLAGS = {
-  box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the whole image)' },
+  box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the people are searched for)' },
+  boxes: { type: 'string', help: 'people\'s boxes from a COCO-style detections JSON file (image_id, bbox, score) instead of the search' },
+  'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
+  'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
   model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body)' },
   out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions)' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
@@ -32,7 +37,8 @@ const FLAGS = {
   precision: { type: 'string', help: 'fp32 (default), bf16 (native, CPUs with bf16 instructions; heatmaps within 2e-2 of fp32) or auto' },
 } as const;
 
-export interface PredictResult extends Pose {
+export interface PredictResult extends Omit<Pose, 'people'> {
+  readonly people: Pose['people'];
   readonly image: string;
   readonly json: string;
   readonly overlay: string | null;
@@ -68,15 +74,39 @@ function round(v: number, digits: number): number {
   return Math.round(v * f) / f;
 }
 
+function roundKeypoints(keypoints: Pose['keypoints']): Pose['keypoints'] {
+  return keypoints.map((k) => ({ name: k.name, x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) }));
+}
+
+function roundBox(b: Box): Box {
+  return { x: round(b.x, 2), y: round(b.y, 2), width: round(b.width, 2), height: round(b.height, 2) };
+}
+
+function positiveInt(spec: string, flag: string): number {
+  const n = Number(spec);
+  if (!/^\d+$/.test(spec.trim()) || !(n >= 1)) throw new InvalidArgumentError(`--${flag} must be a positive integer, got '${spec}'`);
+  return n;
+}
+
+function unitNumber(spec: string, flag: string): number {
+  const n = Number(spec);
+  if (spec.trim() === '' || !(n >= 0 && n <= 1)) throw new InvalidArgumentError(`--${flag} must be a number in [0, 1], got '${spec}'`);
+  return n;
+}
+
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'pose of the person in each image: a JSON file and an overlay PNG per image',
-  usage: 'predict [IMAGE...] [--box x,y,w,h] [--model PATH] [--out DIR] [--scales LIST] [--json]',
+  usage: 'predict [IMAGE...] [--box x,y,w,h | --boxes FILE] [--max-people N] [--min-person-score S] [--model PATH] [--out DIR] [--scales LIST] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     const box = flags.box !== undefined ? parseBox(flags.box) : undefined;
     const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
+    if (box && flags.boxes !== undefined) throw new InvalidArgumentError('give either --box or --boxes, not both');
+    const maxPeople = flags['max-people'] === undefined ? undefined : positiveInt(flags['max-people'], 'max-people');
+    const minPersonScore = flags['min-person-score'] === undefined ? undefined : unitNumber(flags['min-person-score'], 'min-person-score');
+    const detections = flags.boxes === undefined ? null : readDetections(flags.boxes);
     let images = positionals;
     if (images.length === 0) {
       images = sampleImages();
@@ -101,24 +131,27 @@ export const predictCommand: Command = {
         try {
           const started = performance.now();
           const raster = await toRaster(image);
-          const pose = await estimator.estimatePose(raster, { box, flipTest: !flags['no-flip-test'], scales });
+          const boxes = detections?.boxesFor(image, raster);
+          const pose = await estimator.estimatePose(raster, { box, boxes, maxPeople, minPersonScore, flipTest: !flags['no-flip-test'], scales });
           const ms = performance.now() - started;
           const jsonPath = join(out, `${names[i]}.json`);
           const overlayPath = flags['no-overlay'] ? null : join(out, `${names[i]}.png`);
           const result: PredictResult = {
             image: resolve(image),
             imageSize: pose.imageSize,
-            box: pose.box,
-            keypoints: pose.keypoints.map((k) => ({ name: k.name, x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })),
+            box: roundBox(pose.box),
+            keypoints: roundKeypoints(pose.keypoints),
+            people: pose.people.map((p) => ({ box: roundBox(p.box), score: round(p.score, 4), keypoints: roundKeypoints(p.keypoints) })),
             json: jsonPath,
             overlay: overlayPath,
           };
           if (overlayPath) writeFileAtomic(overlayPath, await renderOverlay(raster, pose, estimator.skeleton));
           writeFileAtomic(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
           results.push(result);
-          const mean = pose.keypoints.reduce((s, k) => s + k.score, 0) / pose.keypoints.length;
-          io.err(`${image}: ${pose.imageSize.width}x${pose.imageSize.height}, ${pose.keypoints.length} joints, mean score ${mean.toFixed(2)}, ` +
-            `${ms.toFixed(0)} ms -> ${overlayPath ? `${overlayPath}, ` : ''}${jsonPath}`);
+          if (pose.people.length === 0) io.err(`warning: no person found in ${image}${detections ? ` (no box for it in ${detections.path} scores ${minPersonScore ?? 0} or more)` : ''}`);
+          const mean = pose.keypoints.reduce((s, k) => s + k.score, 0) / Math.max(1, pose.keypoints.length);
+          io.err(`${image}: ${pose.imageSize.width}x${pose.imageSize.height}, ${pose.people.length} ${pose.people.length === 1 ? 'person' : 'people'}, ` +
+            `first's mean joint score ${mean.toFixed(2)}, ${ms.toFixed(0)} ms -> ${overlayPath ? `${overlayPath}, ` : ''}${jsonPath}`);
         } catch (err) {
           if (!(err instanceof HourglassError)) throw err;
           failed++;

@@ -1,0 +1,120 @@
+// One image's path through the estimator, people included: a given box (one person), given boxes (several), or the
+// person search (src/detect/detector.ts), then each person's crop through the pose network (src/api/pose.ts).
+// Shared by the Node estimator and the browser entry; no Node module here.
+import { InvalidArgumentError } from '../errors.js';
+import type { RasterImage } from '../geometry/affine.js';
+import type { Skeleton } from '../data/skeletons/types.js';
+import type { HeatmapModel } from '../eval/infer.js';
+import { checkDetectOptions, detectPeople } from '../detect/detector.js';
+import { suppress } from '../detect/codec.js';
+import { checkBox, keypointsInBox, type Box, type EstimateOptions, type Keypoint, type Person, type Pose, type ScoredBoxInput } from './pose.js';
+
+/** Detections at least this sure are candidates, checked by the pose network. */
+export const CANDIDATE_SCORE = 0.1;
+/**
+ * Candidates checked: the people asked for and 2 more, at most MAX_CANDIDATES (each is one run of the pose network;
+ * the best-scoring by the detector first).
+ */
+const EXTRA_CANDIDATES = 2;
+const MAX_CANDIDATES = 8;
+/** Checked people whose boxes overlap more than this are one person. */
+export const PEOPLE_IOU = 0.5;
+
+/** The box of a person's keypoints (the joints' box the pose network's crops are made from). */
+export function keypointsBox(keypoints: readonly Keypoint[]): Box {
+  const xs = keypoints.map((k) => k.x);
+  const ys = keypoints.map((k) => k.y);
+  const x = Math.min(...xs);
+  const y = Math.min(...ys);
+  return { x, y, width: Math.max(...xs) - x + 1, height: Math.max(...ys) - y + 1 };
+}
+
+/** The weight of the detector's peak in a person's score (the pose network's mean joint score has the rest). */
+export const DETECTOR_WEIGHT = 0.5;
+
+/**
+ * A found person's score: a weighted geometric mean of the detector's peak and the pose network's mean joint score
+ * on the candidate's crop (a crop of something that is not a person gets low joint scores).
+ */
+export function personScore(detectorScore: number, jointScore: number, detectorWeight = DETECTOR_WEIGHT): number {
+  return Math.max(0, detectorScore) ** detectorWeight * Math.max(0, jointScore) ** (1 - detectorWeight);
+}
+
+export function meanJointScore(keypoints: readonly Keypoint[]): number {
+  return keypoints.reduce((sum, k) => sum + k.score, 0) / keypoints.length;
+}
+
+export interface Candidate {
+  /** The keypoints' box of the pose network's run on the detection's crop. */
+  readonly box: Box;
+  readonly detectorScore: number;
+  readonly jointScore: number;
+}
+
+/**
+ * The detector's candidates (at least CANDIDATE_SCORE, or minScore when lower), each checked by the pose network on
+ * its crop (no flip test): the keypoints' box becomes the person's box (the detector's size is rough).
+ */
+export async function candidates(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<Candidate[]> {
+  const found = await detectPeople(nets.detector as HeatmapModel, raster, {
+    minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: Math.min(MAX_CANDIDATES, limits.maxPeople + EXTRA_CANDIDATES),
+  });
+  const checked: Candidate[] = [];
+  for (const c of found) {
+    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, c.box, { flipTest: false });
+    checked.push({ box: keypointsBox(keypoints), detectorScore: c.score, jointScore: meanJointScore(keypoints) });
+  }
+  return checked;
+}
+
+/** The networks one image goes through: the pose network and, when there is one, the person detector. */
+export interface Networks {
+  readonly model: HeatmapModel;
+  readonly skeleton: Skeleton;
+  readonly flipPerm: readonly number[];
+  readonly detector: HeatmapModel | null;
+}
+
+/** Given boxes with their scores (1 when none), checked against the image; errors name the box by its position. */
+export function checkBoxes(boxes: readonly ScoredBoxInput[], image: { width: number; height: number }): { box: Box; score: number }[] {
+  if (!Array.isArray(boxes)) throw new InvalidArgumentError(`boxes must be an array of boxes, got ${JSON.stringify(boxes)}`);
+  return boxes.map((value, i) => {
+    const box = checkBox(value, image, `boxes[${i}]`);
+    const score = Array.isArray(value) ? 1 : (value as { score?: unknown }).score ?? 1;
+    if (typeof score !== 'number' || !Number.isFinite(score)) throw new InvalidArgumentError(`boxes[${i}].score must be a finite number, got ${JSON.stringify(score)}`);
+    return { box, score };
+  });
+}
+
+/** The Pose of an image: every person's keypoints, best score first; the top level is the first person's. */
+export async function estimateInRaster(nets: Networks, raster: RasterImage, options: EstimateOptions = {}): Promise<Pose> {
+  const imageSize = { width: raster.width, height: raster.height };
+  const whole: Box = { x: 0, y: 0, ...imageSize };
+  if (options.box !== undefined && options.boxes !== undefined) throw new InvalidArgumentError('give either box or boxes, not both');
+  const limits = checkDetectOptions({ minScore: options.minPersonScore, maxPeople: options.maxPeople });
+  const crop = { flipTest: options.flipTest, scales: options.scales };
+  const run = (box: Box | null) => keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, crop);
+  if (options.box !== undefined || (options.boxes === undefined && nets.detector === null)) {
+    // One person: in the given box, or filling the image (no detector).
+    const box = options.box !== undefined ? checkBox(options.box, imageSize) : null;
+    const keypoints = await run(box);
+    const b = box ?? whole;
+    return { keypoints, box: b, imageSize, people: [{ box: b, score: 1, keypoints }] };
+  }
+  const found = options.boxes !== undefined
+    ? checkBoxes(options.boxes, imageSize)
+      .filter((p) => p.score >= (options.minPersonScore ?? 0))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, limits.maxPeople)
+    : await findPeople(nets, raster, limits);
+  const people: Person[] = [];
+  for (const { box, score } of found) people.push({ box, score, keypoints: await run(box) });
+  const first = people[0];
+  return { keypoints: first?.keypoints ?? [], box: first?.box ?? whole, imageSize, people };
+}
+
+/** The person search: the candidates scored by personScore; duplicates (the same person twice) suppressed. */
+async function findPeople(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<{ box: Box; score: number }[]> {
+  const scored = (await candidates(nets, raster, limits)).map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore) }));
+  return suppress(scored, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
+}

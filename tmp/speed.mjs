@@ -1,0 +1,11 @@
+import { readDataset } from '/work/wt-people/dist/src/data/readers/index.js';
+import { loadTrainingImages } from '/work/wt-people/dist/src/detect/train.js';
+import { sampleScene } from '/work/wt-people/dist/src/detect/train-scenes.js';
+import { Rng } from '/work/wt-people/dist/src/util/rng.js';
+const ds = await readDataset({ format: 'lspet', root: '/work/shared/data/lspet', images: '1-100' });
+const { people, regions } = await loadTrainingImages(ds.samples);
+const rng = new Rng(3);
+for (let i = 0; i < 50; i++) sampleScene(rng, 128, people, regions);
+const t0 = performance.now();
+for (let i = 0; i < 200; i++) sampleScene(rng, 128, people, regions);
+console.log('ms/scene', (performance.now() - t0) / 200);
