@@ -3,7 +3,7 @@
 // the dataset's skeleton when no model is given.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError } from '../errors.js';
+import { FileFormatError, InvalidArgumentError } from '../errors.js';
 
 export interface BundledModel {
   readonly name: string;
@@ -46,10 +46,15 @@ export function bundledModelPath(model: BundledModel): string {
 
 /**
  * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of
- * that name exists here, which wins), else `spec` itself as a path.
+ * that name exists here, which wins), else `spec` itself as a path, which must exist (else the error lists the
+ * bundled names).
  */
 export function resolveModelPath(spec?: string): string {
   if (spec === undefined) return bundledModelPath(DEFAULT_MODEL);
   const bundled = bundledModel(spec);
-  return bundled && !existsSync(spec) ? bundledModelPath(bundled) : spec;
+  if (bundled && !existsSync(spec)) return bundledModelPath(bundled);
+  if (!existsSync(spec)) {
+    throw new FileFormatError(spec, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
+  }
+  return spec;
 }

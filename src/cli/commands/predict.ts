@@ -13,15 +13,16 @@ import { DEFAULT_MODEL } from '../../api/models.js';
 import { writeFileAtomic } from '../../util/atomic.js';
 import { parseBackendName } from '../../backend/select.js';
 import { parseScales } from '../../eval/infer.js';
+import { expandImageArguments, isImageName, refuseOverwritingInputs } from '../images.js';
 
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
 const FLAGS = {
   box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the whole image)' },
   model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body)' },
-  out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions)' },
+  out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions); never over an input image' },
+  recursive: { type: 'boolean', help: 'a folder argument also means the images in its subfolders' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
   'no-overlay': { type: 'boolean', help: 'write only the JSON files' },
   'no-flip-test': { type: 'boolean', help: 'no flip test (twice as fast, a little less accurate)' },
@@ -46,7 +47,7 @@ export function parseBox(spec: string): Box {
 
 export function sampleImages(): string[] {
   if (!existsSync(SAMPLES_DIR)) return [];
-  return readdirSync(SAMPLES_DIR).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort().map((f) => join(SAMPLES_DIR, f));
+  return readdirSync(SAMPLES_DIR).filter(isImageName).sort().map((f) => join(SAMPLES_DIR, f));
 }
 
 /** Output stems, unique even when two inputs share a file name (a/x.jpg, b/x.jpg -> x, x-2). */
@@ -68,19 +69,24 @@ function round(v: number, digits: number): number {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'pose of the person in each image: a JSON file and an overlay PNG per image',
-  usage: 'predict [IMAGE...] [--box x,y,w,h] [--model PATH] [--out DIR] [--scales LIST] [--json]',
+  usage: 'predict [IMAGE|FOLDER...] [--recursive] [--box x,y,w,h] [--model PATH] [--out DIR] [--scales LIST] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
     const box = flags.box !== undefined ? parseBox(flags.box) : undefined;
     const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
-    let images = positionals;
+    const out = flags.out ?? 'predictions';
+    let images = expandImageArguments(positionals, { recursive: flags.recursive, outDir: out });
     if (images.length === 0) {
       images = sampleImages();
       if (images.length === 0) throw new InvalidArgumentError('no images given and no sample images found; usage: hourglass predict IMAGE...');
       io.err(`no images given: predicting the ${images.length} sample images in ${SAMPLES_DIR}`);
     }
-    const out = flags.out ?? 'predictions';
+    const names = stems(images);
+    const jsonPaths = names.map((n) => join(out, `${n}.json`));
+    const overlayPaths = names.map((n) => (flags['no-overlay'] ? null : join(out, `${n}.png`)));
+    refuseOverwritingInputs(images, [...jsonPaths, ...overlayPaths.filter((p): p is string => p !== null)],
+      'choose another --out (the results are <name>.json and <name>.png)');
     const estimator = await createEstimator({ model: flags.model, backend: parseBackendName(flags.backend ?? 'auto') });
     const c = estimator.model.config;
     io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${c.stacks} stack${c.stacks === 1 ? '' : 's'}, ${c.features} features, ` +
@@ -88,7 +94,6 @@ export const predictCommand: Command = {
     const results: PredictResult[] = [];
     let failed = 0;
     try {
-      const names = stems(images);
       for (let i = 0; i < images.length; i++) {
         const image = images[i];
         try {
@@ -96,8 +101,8 @@ export const predictCommand: Command = {
           const raster = await toRaster(image);
           const pose = await estimator.estimatePose(raster, { box, flipTest: !flags['no-flip-test'], scales });
           const ms = performance.now() - started;
-          const jsonPath = join(out, `${names[i]}.json`);
-          const overlayPath = flags['no-overlay'] ? null : join(out, `${names[i]}.png`);
+          const jsonPath = jsonPaths[i];
+          const overlayPath = overlayPaths[i];
           const result: PredictResult = {
             image: resolve(image),
             imageSize: pose.imageSize,
