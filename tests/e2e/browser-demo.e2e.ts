@@ -68,7 +68,8 @@ async function launch(): Promise<Browser> {
     userDataDir: join(work, 'profile'), // a fresh profile
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream'], // a synthetic camera, so that a denied permission is what fails
+      '--use-fake-device-for-media-stream', // a synthetic camera, so that a denied permission is what fails
+      '--enable-unsafe-webgpu'], // WebGPU on SwiftShader where there is no GPU: the webgpu backend is checked too
   });
 }
 
