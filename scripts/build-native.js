@@ -24,7 +24,7 @@ function tell(line) {
   if (process.env.npm_lifecycle_event !== 'install') return;
   try {
     const tty = openSync('/dev/tty', 'w');
-    writeSync(tty, `${line}\n`);
+    writeSync(tty, `\n${line}\n`); // on a line of its own, after npm's progress spinner
     closeSync(tty);
   } catch {
     // no terminal (CI, Windows): the line is in the log and in the runtime message
