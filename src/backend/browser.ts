@@ -1,7 +1,6 @@
 // The TF.js backends a web page can use, each with whether it works in this browser and why not, fastest first:
-// webgpu (a hardware adapter), webgl (a GPU, not a software rasteriser), wasm, cpu. Measured in headless Chromium
-// without a GPU (README "Browser"): wasm ~0.2 s per image, webgl through SwiftShader ~4 s, cpu ~4.5 s, so a
-// software-emulated GPU backend works but is not the default. Browser-only (no Node module).
+// webgpu (a hardware adapter), webgl (a GPU, not a software rasteriser), wasm, cpu; a software-emulated GPU backend
+// works but is slower than wasm (SPEED_ORDER below). Browser-only (no Node module).
 import '@tensorflow/tfjs-backend-webgpu'; // registers 'webgpu' where navigator.gpu exists (wasm: the page imports it)
 import { tf } from '../tf.js';
 
@@ -75,7 +74,15 @@ export async function browserBackends(): Promise<BrowserBackend[]> {
   return found;
 }
 
-/** The default: the first that works and is not software-emulated (wasm before an emulated GPU), else any that works. */
+/**
+ * Speed order, fastest first, as measured in headless Chromium without a GPU (README "Browser": wasm 0.4-0.8 s,
+ * webgl on SwiftShader ~5 s, cpu 14-17 s, webgpu on SwiftShader 37-52 s per image with the flip test); a GPU
+ * backend on real hardware comes first.
+ */
+const SPEED_ORDER: readonly string[] = ['webgpu', 'webgl', 'wasm', 'webgl emulated', 'cpu', 'webgpu emulated'];
+
+/** The default: the fastest that works here, by SPEED_ORDER. */
 export function fastestBrowserBackend(backends: readonly BrowserBackend[]): BrowserBackend | null {
-  return backends.find((b) => b.works && !b.emulated) ?? backends.find((b) => b.works) ?? null;
+  const rank = (b: BrowserBackend): number => SPEED_ORDER.indexOf(b.emulated ? `${b.name} emulated` : b.name);
+  return backends.filter((b) => b.works).sort((x, y) => rank(x) - rank(y))[0] ?? null;
 }
