@@ -11,7 +11,7 @@ import { decodeImage, loadImage, type RgbImage } from '../data/image.js';
 import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
-import { DEFAULT_MODEL, resolveModelPath } from './models.js';
+import { DEFAULT_MODEL, existingModelPath } from './models.js';
 import { estimateInRaster, rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
 
 export type { Box, EstimateOptions, Keypoint, Pose, RawImage } from './pose.js';
@@ -85,7 +85,7 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
     checkSkeleton(skeleton, options.model);
     return new HourglassEstimator(options.model, skeleton, choice.name, false);
   }
-  const path = resolveModelPath(options.model);
+  const path = existingModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);

@@ -46,15 +46,19 @@ export function bundledModelPath(model: BundledModel): string {
 
 /**
  * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of
- * that name exists here, which wins), else `spec` itself as a path, which must exist (else the error lists the
- * bundled names).
+ * that name exists here, which wins), else `spec` itself as a path.
  */
 export function resolveModelPath(spec?: string): string {
   if (spec === undefined) return bundledModelPath(DEFAULT_MODEL);
   const bundled = bundledModel(spec);
-  if (bundled && !existsSync(spec)) return bundledModelPath(bundled);
-  if (!existsSync(spec)) {
-    throw new FileFormatError(spec, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
+  return bundled && !existsSync(spec) ? bundledModelPath(bundled) : spec;
+}
+
+/** resolveModelPath, for a model about to be loaded: a path that does not exist is an error listing the bundled names. */
+export function existingModelPath(spec?: string): string {
+  const path = resolveModelPath(spec);
+  if (!existsSync(path)) {
+    throw new FileFormatError(path, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
   }
-  return spec;
+  return path;
 }
