@@ -2,7 +2,9 @@
 // Builds the native oneDNN addon (native/binding.gyp) with npm's node-gyp. Run by `npm install` and `npm run build:native`.
 // If oneDNN or a compiler is missing it prints one line on how to get the native backend and exits 0 (the package
 // still works on wasm/cpu), unless HOURGLASS_REQUIRE_NATIVE=1, when it fails. --verbose shows the compiler output.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+// npm hides an install script's output, so that line also goes to the terminal (/dev/tty) when there is one, and
+// the log's first line keeps it for the runtime message (src/backend/native/addon.ts) that says why native is unused.
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -11,7 +13,23 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const verbose = process.argv.includes('--verbose');
 const required = process.env.HOURGLASS_REQUIRE_NATIVE === '1';
-const HOW = 'apt-get install libdnnl-dev g++ && npm run build:native';
+// In a user's project (this package under node_modules/) the rebuild is `npm rebuild hourglass`; as addon.ts says it.
+const installed = root.split(/[\\/]/).includes('node_modules');
+const HOW = `apt-get install libdnnl-dev g++, then ${installed ? 'npm rebuild hourglass' : 'npm run build:native'}`;
+const logFile = join(root, 'native', 'build-native.log');
+
+/** Prints a line where the user sees it: stdout, and the terminal itself when npm captures stdout. */
+function tell(line) {
+  console.log(line);
+  if (process.env.npm_lifecycle_event !== 'install') return;
+  try {
+    const tty = openSync('/dev/tty', 'w');
+    writeSync(tty, `\n${line}\n`); // on a line of its own, after npm's progress spinner
+    closeSync(tty);
+  } catch {
+    // no terminal (CI, Windows): the line is in the log and in the runtime message
+  }
+}
 
 /** node-gyp: the one npm runs scripts with, a local install, or the copy bundled with npm next to this node. */
 function findNodeGyp() {
@@ -27,10 +45,9 @@ function findNodeGyp() {
 }
 
 function fail(why, log) {
-  const logFile = join(root, 'native', 'build-native.log');
-  if (log) writeFileSync(logFile, log);
-  const where = log ? `; log: ${logFile}` : '';
-  console.log(`hourglass: native backend not built (${why}${where}); to get it: ${HOW}`);
+  mkdirSync(dirname(logFile), { recursive: true });
+  writeFileSync(logFile, `${why}\n${log ?? ''}`);
+  tell(`hourglass: native backend not built (${why}; log: ${logFile}); the package works on the slower wasm backend; to get native: ${HOW}`);
   process.exit(required ? 1 : 0);
 }
 
@@ -54,5 +71,6 @@ if (run.status !== 0) {
   const missingCompiler = log !== null && /(g\+\+|c\+\+|make): (not found|command not found)|not found: make|No such file or directory: '[^']*(g\+\+|c\+\+|cc)'/.test(log);
   fail(missingDnnl ? 'oneDNN (libdnnl-dev) missing' : missingCompiler ? 'C++ compiler or make missing' : 'build failed', log);
 }
+rmSync(logFile, { force: true });
 const addon = join(root, 'native', 'build', 'Release', 'hourglass_native.node');
 if (verbose || required) console.log(`hourglass: native backend built (${addon})`);

@@ -6,7 +6,7 @@
 // Usage: node scripts/web-demo.js [--model NAME|PATH] [--out DIR] [--port N] [--build-only]
 //   --model      a bundled model's name (lsp14, flic) or a checkpoint path; default lsp14
 //   --out        the folder to build into; default dist/web-demo (replaced as a whole)
-//   --port       the port to serve on, localhost only; default 8080
+//   --port       the port to serve on, localhost only; default 8080 (0: a free port, printed)
 //   --build-only build, do not serve
 import { createServer } from 'node:http';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.map': 'application/json',
   '.json': 'application/json', '.bin': 'application/octet-stream', '.wasm': 'application/wasm', '.jpg': 'image/jpeg', '.png': 'image/png',
+  '.svg': 'image/svg+xml', '.md': 'text/markdown; charset=utf-8',
 };
 
 function fail(message) {
@@ -40,7 +41,7 @@ try {
   fail(`${err.message}\nusage: node scripts/web-demo.js [--model NAME|PATH] [--out DIR] [--port N] [--build-only]`);
 }
 const port = Number(args.port);
-if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port must be an integer 1-65535, got '${args.port}'`);
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be an integer 0-65535 (0: any free port), got '${args.port}'`);
 
 /** Builds the demo into a temporary sibling of `out`, then swaps it in, so a failed build leaves the last one whole. */
 async function build(out) {
@@ -63,7 +64,7 @@ async function build(out) {
       minify: true, outfile: join(tmp, 'demo.js'), logLevel: 'warning',
     });
     if (bundle.errors.length > 0) throw new Error('esbuild failed');
-    copyFileSync(join(root, 'web', 'index.html'), join(tmp, 'index.html'));
+    for (const name of ['index.html', 'favicon.svg']) copyFileSync(join(root, 'web', name), join(tmp, name));
     const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
     mkdirSync(join(tmp, 'wasm'));
     for (const name of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, name), join(tmp, 'wasm', name));
@@ -106,7 +107,7 @@ function serve(dir) {
     res.end(readFileSync(file));
   });
   server.on('error', (err) => fail(err.code === 'EADDRINUSE' ? `port ${port} is in use: pass --port N` : err.message));
-  server.listen(port, '127.0.0.1', () => console.log(`serving the demo at http://localhost:${port}/ (Ctrl-C to stop)`));
+  server.listen(port, '127.0.0.1', () => console.log(`serving the demo at http://localhost:${server.address().port}/ (Ctrl-C to stop)`));
 }
 
 const out = resolve(args.out);

@@ -28,6 +28,7 @@ export { MPII16 } from './data/skeletons/mpii.js';
 export { FLIC11 } from './data/skeletons/flic.js';
 export { COCO17 } from './data/skeletons/coco.js';
 export { BUILTIN_SKELETONS, flipPermutation, type Skeleton };
+export { browserBackends, fastestBrowserBackend, type BrowserBackend } from './backend/browser.js';
 
 /** Name of the file beside model.json that describes the network (written by `hourglass export --format tfjs`). */
 export const INFO_FILE = TFJS_FILES.info;

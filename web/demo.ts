@@ -1,7 +1,9 @@
 // The browser demo: the bundled model, exported to TF.js by scripts/web-demo.js, run on a picked, dropped, sample
 // or camera image through the package's browser entry only (src/browser.ts). Built and served by `npm run demo`.
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { confidenceColour, loadEstimator, overlaySvg, tf, type BrowserEstimator, type Pose } from '../src/browser.js';
+import {
+  browserBackends, confidenceColour, fastestBrowserBackend, loadEstimator, overlaySvg, tf, type BrowserEstimator, type Pose,
+} from '../src/browser.js';
 
 // The wasm backend's binaries are served beside the page (scripts/web-demo.js copies them into wasm/).
 setWasmPaths(new URL('wasm/', location.href).href);
@@ -34,14 +36,30 @@ let fileUrl: string | null = null; // the object URL of the picked file, kept wh
 let warmed: string | null = null; // the backend that has run the model once
 let found = ''; // how many people the last estimate found
 
-function say(text: string, error = false): void {
+/** The status line; body[data-state] says the same to scripts (the end-to-end test): busy, ready, done or error. */
+function say(text: string, state: 'busy' | 'ready' | 'done' | 'error' = 'ready'): void {
   statusEl.textContent = text;
-  statusEl.className = error ? 'error' : 'muted';
+  statusEl.className = state === 'error' ? 'error' : 'muted';
+  document.body.dataset['state'] = state;
 }
 
 function fail(err: unknown): void {
-  say(err instanceof Error ? err.message : String(err), true);
+  say(err instanceof Error ? err.message : String(err), 'error');
   console.error(err);
+}
+
+/** getUserMedia's failures (DOMException names) in words. */
+function cameraError(err: unknown): Error {
+  const name = err instanceof DOMException || err instanceof Error ? err.name : '';
+  const words: Record<string, string> = {
+    NotAllowedError: 'camera: permission denied (allow the camera for this page in the browser\'s site settings, then try again)',
+    SecurityError: 'camera: permission denied (allow the camera for this page in the browser\'s site settings, then try again)',
+    NotFoundError: 'camera: no camera found on this device',
+    OverconstrainedError: 'camera: no camera found on this device that can give 640x480 video',
+    NotReadableError: 'camera: the camera is in use by another program or could not be started',
+    AbortError: 'camera: the camera could not be started',
+  };
+  return new Error(words[name] ?? `camera: could not be started (${err instanceof Error ? err.message : String(err)})`);
 }
 
 /** The first (best-scoring) person's keypoints. */
@@ -77,23 +95,42 @@ async function estimate(source: HTMLImageElement | HTMLVideoElement): Promise<nu
   return ms;
 }
 
-async function showImage(url: string, name: string): Promise<void> {
-  stopCamera();
+/** Fetches an image's bytes first, so a missing file is told apart from one that is not an image. */
+async function loadImageElement(url: string, name: string): Promise<HTMLImageElement> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`${name}: could not be read (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (response.status === 404) throw new Error(`${name}: file not found (HTTP 404)`);
+  if (!response.ok) throw new Error(`${name}: could not be loaded (HTTP ${response.status} ${response.statusText})`);
+  const blobUrl = URL.createObjectURL(await response.blob());
   const img = new Image();
-  img.src = url;
+  img.src = blobUrl;
   img.title = name;
   try {
     await img.decode();
   } catch {
     throw new Error(`${name}: not an image this browser can decode`);
+  } finally {
+    URL.revokeObjectURL(blobUrl);
   }
+  img.dataset['url'] = url;
+  return img;
+}
+
+async function showImage(url: string, name: string): Promise<void> {
+  stopCamera();
+  say(`${name}: running the model…`, 'busy');
+  const img = await loadImageElement(url, name);
   shown = img;
   let ms = await estimate(img);
   if (warmed !== estimator?.backend) {
     warmed = estimator?.backend ?? null; // the first run on a backend compiles its kernels: time a second one
     ms = await estimate(img);
   }
-  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${found}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}${multiScale.checked ? `, ${SCALES.length} crop sizes` : ''}`);
+  say(`${name}: ${img.naturalWidth}x${img.naturalHeight}, ${found}, ${ms.toFixed(0)} ms on ${estimator?.backend}${flip.checked ? ' with the flip test' : ''}${multiScale.checked ? `, ${SCALES.length} crop sizes` : ''}`, 'done');
 }
 
 function showFile(file: File): void {
@@ -110,7 +147,13 @@ function stopCamera(): void {
 }
 
 async function startCamera(): Promise<void> {
-  camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  if (!navigator.mediaDevices?.getUserMedia) throw new Error('camera: this browser gives no camera access to this page (it needs https or localhost)');
+  say('camera: asking for access…', 'busy');
+  try {
+    camera = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+  } catch (err) {
+    throw cameraError(err);
+  }
   cameraButton.textContent = 'Stop camera';
   video.srcObject = camera;
   await video.play();
@@ -122,7 +165,7 @@ async function startCamera(): Promise<void> {
     frames++;
     const now = performance.now();
     if (now - since > 1000) {
-      say(`camera: ${found}, ${(frames * 1000 / (now - since)).toFixed(1)} frames/s on ${estimator?.backend}`);
+      say(`camera: ${found}, ${(frames * 1000 / (now - since)).toFixed(1)} frames/s on ${estimator?.backend}`, 'done');
       frames = 0;
       since = now;
     }
@@ -155,22 +198,22 @@ async function main(): Promise<void> {
   // (links, and the headless smoke check).
   const params = new URLSearchParams(location.search);
   multiScale.checked = params.get('multiscale') === '1';
-  const wanted = params.get('backend');
-  if (wanted && Array.from(backendSelect.options).some((o) => o.value === wanted)) backendSelect.value = wanted;
-  // The chosen backend, else the first of the others (webgl, wasm, cpu) that starts.
-  const names = Array.from(backendSelect.options, (o) => o.value);
-  let started: string | null = null;
-  for (const name of [backendSelect.value, ...names.filter((n) => n !== backendSelect.value)]) {
-    try {
-      await setBackend(name);
-      started = name;
-      break;
-    } catch {
-      // not available here: try the next
-    }
-  }
-  if (!started) throw new Error('no TF.js backend starts in this browser');
-  backendSelect.value = started;
+  // Every backend is listed; those that do not start here are greyed out with the reason. The default is the
+  // fastest that works (src/backend/browser.ts); ?backend=NAME asks for another.
+  say('Finding the backends this browser can run…', 'busy');
+  const backends = await browserBackends();
+  const fastest = fastestBrowserBackend(backends);
+  if (!fastest) throw new Error(`no TF.js backend starts in this browser (${backends.map((b) => `${b.name}: ${b.note}`).join('; ')})`);
+  backendSelect.replaceChildren(...backends.map((b) => {
+    const option = new Option(`${b.name}${b.works ? (b.emulated ? ' (software-emulated)' : '') : ' (not available)'}`, b.name);
+    option.disabled = !b.works;
+    option.title = b.note;
+    return option;
+  }));
+  const wanted = backends.find((b) => b.name === params.get('backend'));
+  if (wanted && !wanted.works) throw new Error(`backend ${wanted.name} is not available in this browser: ${wanted.note}`);
+  backendSelect.value = (wanted ?? fastest).name;
+  await setBackend(backendSelect.value);
   estimator = await loadEstimator(new URL('model/model.json', location.href).href, { detector: new URL('detector/model.json', location.href).href });
   const { info } = estimator;
   say(`model: ${info.skeleton.id}, ${info.stacks} stack${info.stacks === 1 ? '' : 's'}, ${info.features} features, ` +
@@ -196,12 +239,12 @@ async function main(): Promise<void> {
   });
   for (const box of [flip, multiScale]) {
     box.addEventListener('change', () => {
-      if (shown && !camera) showImage(shown.src, shown.title).catch(fail);
+      if (shown && !camera) showImage(shown.dataset['url'] ?? '', shown.title).catch(fail);
     });
   }
   backendSelect.addEventListener('change', () => {
     setBackend(backendSelect.value)
-      .then(() => (shown && !camera ? showImage(shown.src, shown.title) : say(`backend ${estimator?.backend}`)))
+      .then(() => (shown && !camera ? showImage(shown.dataset['url'] ?? '', shown.title) : say(`backend ${estimator?.backend}`)))
       .catch(fail);
   });
   cameraButton.addEventListener('click', () => {

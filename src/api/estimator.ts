@@ -12,7 +12,7 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, resolveModelPath } from './models.js';
+import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, existingModelPath } from './models.js';
 import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
 import { estimateInRaster } from './people.js';
 import { CHANNELS } from '../detect/codec.js';
@@ -122,7 +122,7 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
     const { detector, owned } = loadDetector(options.detector);
     return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned);
   }
-  const path = resolveModelPath(options.model);
+  const path = existingModelPath(options.model);
   const { model, checkpoint } = loadModel(path);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);

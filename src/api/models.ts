@@ -3,7 +3,7 @@
 // the dataset's skeleton when no model is given.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InvalidArgumentError } from '../errors.js';
+import { FileFormatError, InvalidArgumentError } from '../errors.js';
 
 export interface BundledModel {
   readonly name: string;
@@ -60,4 +60,13 @@ export function resolveModelPath(spec?: string): string {
   if (spec === undefined) return bundledModelPath(DEFAULT_MODEL);
   const bundled = bundledModel(spec);
   return bundled && !existsSync(spec) ? bundledModelPath(bundled) : spec;
+}
+
+/** resolveModelPath, for a model about to be loaded: a path that does not exist is an error listing the bundled names. */
+export function existingModelPath(spec?: string): string {
+  const path = resolveModelPath(spec);
+  if (!existsSync(path)) {
+    throw new FileFormatError(path, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
+  }
+  return path;
 }

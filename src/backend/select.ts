@@ -87,6 +87,41 @@ async function activate(name: BackendName): Promise<{ ok: true } | { ok: false; 
   }
 }
 
+let nativeNoticeShown = false;
+
+/**
+ * In Node, once per process, one line on stderr when 'auto' passes over `native`: why, and the command that builds
+ * it (the runtime is where a failed or skipped install-time build shows; npm hides install scripts' output).
+ * HOURGLASS_NO_NATIVE_NOTICE=1 silences it.
+ */
+function noticeNativeSkipped(reason: string, taken: BackendName): void {
+  if (nativeNoticeShown || !IS_NODE || process.env.HOURGLASS_NO_NATIVE_NOTICE === '1') return;
+  nativeNoticeShown = true;
+  process.stderr.write(`hourglass: using ${taken}, not the faster native backend: ${reason}\n`);
+}
+
+export interface BackendProbe {
+  readonly name: BackendName;
+  readonly ok: boolean;
+  /** Why it cannot be used ('' when it can). */
+  readonly reason: string;
+}
+
+/**
+ * Tries every backend of this environment (Node or browser) in the 'auto' order, the fastest first, and says which
+ * load and why the others do not (`hourglass doctor`). The active backend is left as the first that works.
+ */
+export async function probeBackends(): Promise<BackendProbe[]> {
+  const probes: BackendProbe[] = [];
+  for (const name of [...AUTO_ORDER, ...BACKEND_NAMES.filter((n) => !AUTO_ORDER.includes(n))]) {
+    const result = await activate(name);
+    probes.push({ name, ok: result.ok, reason: result.ok ? '' : result.reason });
+  }
+  const first = probes.find((p) => p.ok);
+  if (first) await activate(first.name);
+  return probes;
+}
+
 /** Makes `request` the active backend. An explicit name that cannot be used is an error; 'auto' falls back. */
 export async function useBackend(request: BackendRequest = 'auto'): Promise<BackendChoice> {
   if (request !== 'auto') {
@@ -98,6 +133,8 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
   for (const name of AUTO_ORDER) {
     const result = await activate(name);
     if (result.ok) {
+      const native = skipped.find((s) => s.startsWith('native: '));
+      if (native) noticeNativeSkipped(native.slice('native: '.length), name);
       const why = skipped.length ? ` (skipped ${skipped.join('; ')})` : '';
       return { name, message: `backend: ${name}, the fastest available${why}` };
     }

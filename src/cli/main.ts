@@ -9,27 +9,53 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
+import { doctorCommand } from './commands/doctor.js';
+import { VERSION } from '../version.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [
+  infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand, doctorCommand,
+];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');
-  return `usage: hourglass <command> [options]\n\ncommands:\n${rows}\n\n'hourglass <command> --help' shows a command's options.`;
+  return `usage: hourglass <command> [options]\n\ncommands:\n${rows}\n\n` +
+    `'hourglass help <command>' (or 'hourglass <command> --help') shows a command's options; 'hourglass --version' the version.`;
+}
+
+function commandHelp(command: Command): string {
+  return `usage: hourglass ${command.usage}\n\n${command.summary}\n\noptions:\n${formatFlags(command.flags)}`;
+}
+
+function unknownCommand(name: string): string {
+  return `unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')}, help, version)`;
 }
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-v' || name === 'version') {
+    io.out(VERSION);
+    return 0;
+  }
+  if (name === 'help' && rest.length > 0) {
+    const topic = COMMANDS.find((c) => c.name === rest[0]);
+    if (!topic) {
+      io.err(red(`error: ${unknownCommand(rest[0])}`));
+      return 2;
+    }
+    io.out(commandHelp(topic));
+    return 0;
+  }
   if (!name || name === 'help' || name === '--help' || name === '-h') {
     io.out(usage());
     return name ? 0 : 2;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (!command) {
-    io.err(red(`error: unknown command '${name}' (commands: ${COMMANDS.map((c) => c.name).join(', ')})`));
+    io.err(red(`error: ${unknownCommand(name)}`));
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.out(`usage: hourglass ${command.usage}\n\n${command.summary}\n\noptions:\n${formatFlags(command.flags)}`);
+    io.out(commandHelp(command));
     return 0;
   }
   try {

@@ -1,7 +1,7 @@
 // Finds and loads the compiled oneDNN addon (native/build/Release/hourglass_native.node) and types its functions.
 // Every function reads and writes the Float32Arrays it is given in place; the TS kernels own allocation.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -107,7 +107,8 @@ export interface InferPlanInfo {
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };
 
 const ADDON_FILE = join('native', 'build', 'Release', 'hourglass_native.node');
-const HOW_TO_BUILD = 'apt-get install libdnnl-dev g++ && npm run build:native';
+/** Written by scripts/build-native.js when the build fails: its first line says why. */
+const BUILD_LOG = join('native', 'build-native.log');
 
 /** The package root: the first ancestor of this file that holds native/binding.gyp (works from src/ and dist/src/). */
 function packageRoot(): string | null {
@@ -118,6 +119,23 @@ function packageRoot(): string | null {
     if (parent === dir) return null;
     dir = parent;
   }
+}
+
+/**
+ * The command that builds the addon where this copy of the package lives: in a user's project (the package under
+ * node_modules/) `npm rebuild hourglass`, in a clone of the repository `npm run build:native`.
+ */
+export function nativeBuildCommand(root: string | null = packageRoot()): string {
+  const installed = root !== null && root.split(/[\\/]/).includes('node_modules');
+  return `apt-get install libdnnl-dev g++, then ${installed ? 'npm rebuild hourglass' : 'npm run build:native'}`;
+}
+
+/** Why the last build failed, from its log's first line ('' when there is no log). */
+function lastBuildFailure(root: string): string {
+  const log = join(root, BUILD_LOG);
+  if (!existsSync(log)) return '';
+  const first = readFileSync(log, 'utf8').split('\n', 1)[0].trim();
+  return first ? `; the last build failed: ${first} (log: ${log})` : `; log of the last build: ${log}`;
 }
 
 let loaded: AddonLoad | null = null;
@@ -143,14 +161,15 @@ export function loadAddon(): AddonLoad {
   if (path === null) {
     loaded = { ok: false, reason: `cannot find the package root (native/binding.gyp) above ${fileURLToPath(import.meta.url)}` };
   } else if (!existsSync(path)) {
-    loaded = { ok: false, reason: `native addon not built: ${path} is missing (${HOW_TO_BUILD})` };
+    const failure = root && process.env.HOURGLASS_NATIVE_ADDON === undefined ? lastBuildFailure(root) : '';
+    loaded = { ok: false, reason: `native addon not built: ${path} is missing${failure}; to build it: ${nativeBuildCommand(root)}` };
   } else {
     try {
       const addon = createRequire(import.meta.url)(path) as NativeAddon;
       loaded = { ok: true, addon, path };
     } catch (err) {
       const message = (err as Error).message.split('\n')[0];
-      loaded = { ok: false, reason: `native addon ${path} failed to load: ${message} (${HOW_TO_BUILD})` };
+      loaded = { ok: false, reason: `native addon ${path} failed to load: ${message}; to rebuild it: ${nativeBuildCommand(root)}` };
     }
   }
   return loaded;

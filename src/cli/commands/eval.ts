@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
 import { loadModel } from '../../model/checkpoint.js';
-import { bundledModelFor, bundledModelPath, resolveModelPath } from '../../api/models.js';
+import { bundledModelFor, bundledModelPath, existingModelPath } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
@@ -84,7 +84,7 @@ async function modelPredictions(
   const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
   if (flags.model) {
-    path = resolveModelPath(flags.model);
+    path = existingModelPath(flags.model);
   } else {
     const bundled = bundledModelFor(dataset.skeleton.id);
     if (!bundled) {

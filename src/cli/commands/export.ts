@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { loadModel, modelFromCheckpoint, saveModel, type Precision } from '../../model/checkpoint.js';
 import { averageCheckpoints } from '../../model/average.js';
 import type { HourglassModel } from '../../model/model.js';
-import { resolveModelPath } from '../../api/models.js';
+import { existingModelPath } from '../../api/models.js';
 import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
 
@@ -33,12 +33,12 @@ function size(bytes: number): string {
 }
 
 function openCheckpoint(model: string): { model: HourglassModel; meta: Record<string, unknown> } {
-  const { model: network, checkpoint } = loadModel(resolveModelPath(model));
+  const { model: network, checkpoint } = loadModel(existingModelPath(model));
   return { model: network, meta: checkpoint.meta };
 }
 
 function openAverage(paths: readonly string[], label: string): { model: HourglassModel; meta: Record<string, unknown> } {
-  const averaged = averageCheckpoints(paths.map(resolveModelPath));
+  const averaged = averageCheckpoints(paths.map((p) => existingModelPath(p)));
   return { model: modelFromCheckpoint(averaged, label), meta: averaged.meta };
 }
 

@@ -17,10 +17,10 @@ import { parsePrecision } from '../../backend/precision.js';
 import { parseScales } from '../../eval/infer.js';
 import { readDetections } from '../../detect/boxes-file.js';
 import { DEFAULT_MIN_PERSON_SCORE } from '../../detect/detector.js';
+import { expandImageArguments, isImageName, refuseOverwritingInputs } from '../images.js';
 
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
 const FLAGS = {
   box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the people are searched for)' },
@@ -28,7 +28,8 @@ const FLAGS = {
   'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
   'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
   model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body)' },
-  out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions)' },
+  out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions); never over an input image' },
+  recursive: { type: 'boolean', help: 'a folder argument also means the images in its subfolders' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
   'no-overlay': { type: 'boolean', help: 'write only the JSON files' },
   'no-flip-test': { type: 'boolean', help: 'no flip test (twice as fast, a little less accurate)' },
@@ -55,7 +56,7 @@ export function parseBox(spec: string): Box {
 
 export function sampleImages(): string[] {
   if (!existsSync(SAMPLES_DIR)) return [];
-  return readdirSync(SAMPLES_DIR).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort().map((f) => join(SAMPLES_DIR, f));
+  return readdirSync(SAMPLES_DIR).filter(isImageName).sort().map((f) => join(SAMPLES_DIR, f));
 }
 
 /** Output stems, unique even when two inputs share a file name (a/x.jpg, b/x.jpg -> x, x-2). */
@@ -97,7 +98,7 @@ function unitNumber(spec: string, flag: string): number {
 export const predictCommand: Command = {
   name: 'predict',
   summary: 'pose of the person in each image: a JSON file and an overlay PNG per image',
-  usage: 'predict [IMAGE...] [--box x,y,w,h | --boxes FILE] [--max-people N] [--min-person-score S] [--model PATH] [--out DIR] [--scales LIST] [--json]',
+  usage: 'predict [IMAGE|FOLDER...] [--recursive] [--box x,y,w,h | --boxes FILE] [--max-people N] [--min-person-score S] [--model PATH] [--out DIR] [--scales LIST] [--json]',
   flags: FLAGS,
   async run(argv, io) {
     const { flags, positionals } = parseArgs(argv, FLAGS);
@@ -107,13 +108,18 @@ export const predictCommand: Command = {
     const maxPeople = flags['max-people'] === undefined ? undefined : positiveInt(flags['max-people'], 'max-people');
     const minPersonScore = flags['min-person-score'] === undefined ? undefined : unitNumber(flags['min-person-score'], 'min-person-score');
     const detections = flags.boxes === undefined ? null : readDetections(flags.boxes);
-    let images = positionals;
+    const out = flags.out ?? 'predictions';
+    let images = expandImageArguments(positionals, { recursive: flags.recursive, outDir: out });
     if (images.length === 0) {
       images = sampleImages();
       if (images.length === 0) throw new InvalidArgumentError('no images given and no sample images found; usage: hourglass predict IMAGE...');
       io.err(`no images given: predicting the ${images.length} sample images in ${SAMPLES_DIR}`);
     }
-    const out = flags.out ?? 'predictions';
+    const names = stems(images);
+    const jsonPaths = names.map((n) => join(out, `${n}.json`));
+    const overlayPaths = names.map((n) => (flags['no-overlay'] ? null : join(out, `${n}.png`)));
+    refuseOverwritingInputs(images, [...jsonPaths, ...overlayPaths.filter((p): p is string => p !== null)],
+      'choose another --out (the results are <name>.json and <name>.png)');
     mkdirSync(out, { recursive: true }); // an unusable --out fails here, before any work, as one line naming it
     removeStaleTemps(out);
     const estimator = await createEstimator({
@@ -125,7 +131,6 @@ export const predictCommand: Command = {
     const results: PredictResult[] = [];
     let failed = 0;
     try {
-      const names = stems(images);
       for (let i = 0; i < images.length; i++) {
         const image = images[i];
         try {
@@ -134,8 +139,8 @@ export const predictCommand: Command = {
           const boxes = detections?.boxesFor(image, raster);
           const pose = await estimator.estimatePose(raster, { box, boxes, maxPeople, minPersonScore, flipTest: !flags['no-flip-test'], scales });
           const ms = performance.now() - started;
-          const jsonPath = join(out, `${names[i]}.json`);
-          const overlayPath = flags['no-overlay'] ? null : join(out, `${names[i]}.png`);
+          const jsonPath = jsonPaths[i];
+          const overlayPath = overlayPaths[i];
           const result: PredictResult = {
             image: resolve(image),
             imageSize: pose.imageSize,

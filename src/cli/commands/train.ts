@@ -12,7 +12,7 @@ import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
 import { readCheckpoint } from '../../model/checkpoint.js';
-import { resolveModelPath } from '../../api/models.js';
+import { existingModelPath } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { plateauFloor, type ScheduleChange, type ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
@@ -120,7 +120,7 @@ async function newConfig(flags: Flags, backend: string, precision: Precision): P
   const skeleton = (await readDataset(first)).skeleton;
   const joints = skeleton.joints.length;
   // --init: the network's size defaults to the source's; its heads start over if its joints are not these.
-  const initFrom = flags.init !== undefined ? resolve(resolveModelPath(flags.init)) : undefined;
+  const initFrom = flags.init !== undefined ? resolve(existingModelPath(flags.init)) : undefined;
   const source = initFrom !== undefined ? readCheckpoint(initFrom) : null;
   const sourceSkeleton = source ? parseSkeleton(source.meta.skeleton) : null;
   const base = source?.config;
