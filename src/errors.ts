@@ -26,3 +26,6 @@ export class BackendUnavailableError extends HourglassError {}
 
 /** Training diverged (NaN or infinite loss). */
 export class DivergenceError extends HourglassError {}
+
+/** The job queue's Redis cannot be reached or used, or the queue was made by another version. */
+export class QueueError extends HourglassError {}

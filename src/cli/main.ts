@@ -9,8 +9,12 @@ import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { workerCommand } from './commands/worker.js';
+import { statusCommand } from './commands/status.js';
 
-export const COMMANDS: readonly Command[] = [infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand];
+export const COMMANDS: readonly Command[] = [infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand,
+  enqueueCommand, workerCommand, statusCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)}${c.summary}`).join('\n');

@@ -2,21 +2,20 @@
 // Without images it runs on the sample images shipped in the package (the main job on defaults).
 // Without --box the person is assumed to fill the image (the LSP convention; see src/api/estimator.ts).
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { HourglassError, InvalidArgumentError } from '../../errors.js';
-import { createEstimator, toRaster, type Box, type Pose } from '../../api/estimator.js';
-import { renderOverlay } from '../../api/overlay.js';
+import { createEstimator, type Box } from '../../api/estimator.js';
+import { predictImage, writePrediction, type PredictResult } from '../../api/prediction.js';
 import { DEFAULT_MODEL } from '../../api/models.js';
-import { writeFileAtomic } from '../../util/atomic.js';
 import { parseBackendName } from '../../backend/select.js';
 import { parseScales } from '../../eval/infer.js';
+import { IMAGE_EXTENSIONS } from '../../data/image.js';
 
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
 
 const FLAGS = {
   box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the whole image)' },
@@ -28,12 +27,6 @@ const FLAGS = {
   scales: { type: 'string', help: 'multi-scale test: crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1; one more run each)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
 } as const;
-
-export interface PredictResult extends Pose {
-  readonly image: string;
-  readonly json: string;
-  readonly overlay: string | null;
-}
 
 export function parseBox(spec: string): Box {
   const parts = spec.split(',').map((p) => p.trim());
@@ -58,11 +51,6 @@ function stems(images: readonly string[]): string[] {
     seen.set(stem, n);
     return n === 1 ? stem : `${stem}-${n}`;
   });
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
 }
 
 export const predictCommand: Command = {
@@ -92,22 +80,11 @@ export const predictCommand: Command = {
       for (let i = 0; i < images.length; i++) {
         const image = images[i];
         try {
-          const started = performance.now();
-          const raster = await toRaster(image);
-          const pose = await estimator.estimatePose(raster, { box, flipTest: !flags['no-flip-test'], scales });
-          const ms = performance.now() - started;
+          const p = await predictImage(estimator, image, { box, flipTest: !flags['no-flip-test'], scales });
+          const { pose, ms } = p;
           const jsonPath = join(out, `${names[i]}.json`);
           const overlayPath = flags['no-overlay'] ? null : join(out, `${names[i]}.png`);
-          const result: PredictResult = {
-            image: resolve(image),
-            imageSize: pose.imageSize,
-            box: pose.box,
-            keypoints: pose.keypoints.map((k) => ({ name: k.name, x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) })),
-            json: jsonPath,
-            overlay: overlayPath,
-          };
-          if (overlayPath) writeFileAtomic(overlayPath, await renderOverlay(raster, pose, estimator.skeleton));
-          writeFileAtomic(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+          const result = await writePrediction(estimator, p, jsonPath, overlayPath);
           results.push(result);
           const mean = pose.keypoints.reduce((s, k) => s + k.score, 0) / pose.keypoints.length;
           io.err(`${image}: ${pose.imageSize.width}x${pose.imageSize.height}, ${pose.keypoints.length} joints, mean score ${mean.toFixed(2)}, ` +
