@@ -34,7 +34,7 @@ export interface EnqueueOptions {
 export interface EnqueuedJob {
   readonly id: string;
   readonly image: string;
-  /** The result file, or null when results go to Redis. */
+  /** The result file (the one of the job already queued, when not added), or null when results go to Redis. */
   readonly json: string | null;
   /** false when the job was already in the queue (in any state) and nothing was added. */
   readonly added: boolean;
@@ -96,7 +96,9 @@ export async function enqueue(sources: readonly string[], options: EnqueueOption
       const toAdd: { name: string; data: PoseJobData; opts: { jobId: string } & Record<string, unknown> }[] = [];
       for (let i = 0; i < chunk.length; i++) {
         if (exists[i] > 0) {
-          jobs.push({ id: ids[i], image: chunk[i].path, json: null, added: false });
+          const stored = await client.hget(queue.toKey(ids[i]), 'data');
+          const output = stored ? (JSON.parse(stored) as PoseJobData).output : undefined;
+          jobs.push({ id: ids[i], image: chunk[i].path, json: output?.kind === 'files' ? output.json : null, added: false });
           continue;
         }
         let output: JobOutput = { kind: 'redis' };

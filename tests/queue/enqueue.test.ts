@@ -40,6 +40,7 @@ test('enqueuing the same images twice adds nothing the second time; a changed fi
   const second = await enqueue([join(dir, 'a'), images[1]], { queue, out });
   assert.deepEqual([second.added, second.existing], [0, 4]);
   assert.deepEqual(second.jobs.map((j) => j.id), first.jobs.map((j) => j.id));
+  assert.deepEqual(second.jobs.map((j) => j.json), first.jobs.map((j) => j.json));
   // New content at the same path: a new job, whose output file is not the old job's.
   writeFileSync(images[2], Buffer.from(await (await import('sharp')).default({ create: { width: 9, height: 9, channels: 3, background: 'red' } }).png().toBuffer()));
   const third = await enqueue([join(dir, 'a')], { queue, out });

@@ -61,6 +61,11 @@ test('a worker writes the JSON of predict; a corrupt image goes to the failed se
   const io2 = captureIo();
   assert.equal(await main(['status', '--queue', queue], io2), 0);
   assert.match(io2.lines.join('\n'), /4 done, 1 failed[\s\S]*failed: .*broken\.jpg: .* \(2 tries\)/);
+  // --watch on a queue with nothing left draws the bar once (plain lines off a terminal) and reports.
+  const io3 = captureIo();
+  assert.equal(await main(['status', '--queue', queue, '--watch', '--interval', '0.2'], io3), 0);
+  assert.match(io3.lines[0], /corrupt 5\/5 0 waiting, 0 retrying, 0 active, 4 done, 1 failed; [\d.]+ img\/s ETA 0s/);
+  assert.match(io3.lines[1], /4 done, 1 failed/);
 });
 
 test('with results in Redis each job holds the result record; close() finishes the current job', async () => {

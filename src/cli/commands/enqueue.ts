@@ -1,5 +1,6 @@
 // `hourglass enqueue SOURCE... --queue redis://HOST:PORT/NAME`: one job per image of the sources (files, folders,
 // manifests) on a BullMQ queue, for `hourglass worker` processes on any number of machines (src/queue/).
+import { resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -42,7 +43,7 @@ export const enqueueCommand: Command = {
       backoffMs: flags.backoff === undefined ? undefined : flags.backoff * 1000,
     });
     io.err(`${report.queue}: added ${report.added} job${report.added === 1 ? '' : 's'}, ${report.existing} already queued` +
-      (results === 'files' ? ` (results in ${report.jobs.find((j) => j.json)?.json?.replace(/[^/]*$/, '') ?? flags.out ?? 'predictions'})` : ' (results kept in Redis)'));
+      (results === 'files' ? ` (results in ${resolve(flags.out ?? 'predictions')})` : ' (results kept in Redis)'));
     if (flags.json) io.out(JSON.stringify(report));
     return 0;
   },

@@ -45,7 +45,8 @@ export const statusCommand: Command = {
       else report(s, io);
       return 0;
     }
-    const progress = new Progress((text) => process.stdout.write(text), io.isTty, 0);
+    // A redrawn bar on a terminal; elsewhere one plain line per redraw, through io.
+    const progress = new Progress(io.isTty ? (text) => process.stdout.write(text) : (text) => io.out(text.replace(/\n$/, '')), io.isTty, 0);
     let stop = false;
     const onSignal = (): void => {
       stop = true;
