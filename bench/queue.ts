@@ -9,6 +9,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { enqueue } from '../src/queue/enqueue.js';
+import { runWorker } from '../src/queue/worker.js';
 import { BIN, RedisServer } from '../tests/queue/helpers.js';
 
 function flag(name: string, fallback: string): string {
@@ -35,6 +36,18 @@ function run(args: string[]): Promise<number> {
   });
 }
 
+/** Redis memory a done job keeps: its hash (data, options, result) and its entry in the completed set. */
+async function jobBytes(port: number, queue: string, ids: string[]): Promise<number> {
+  const client = new Redis({ port, host: '127.0.0.1' });
+  try {
+    const sizes = await Promise.all(ids.map((id) => client.memory('USAGE', `bull:${queue}:${id}`)));
+    const completed = Number(await client.memory('USAGE', `bull:${queue}:completed`)) / Number(await client.zcard(`bull:${queue}:completed`));
+    return sizes.reduce<number>((a, b) => a + Number(b), 0) / ids.length + completed;
+  } finally {
+    client.disconnect();
+  }
+}
+
 async function redisCounters(port: number): Promise<{ cpu: number; commands: number }> {
   const client = new Redis({ port, host: '127.0.0.1' });
   try {
@@ -50,6 +63,8 @@ const work = mkdtempSync(join(tmpdir(), 'hg-bench-queue-'));
 const redis = await RedisServer.start();
 const times: Record<'predict' | 'worker1' | 'worker2' | 'enqueue', number[]> = { predict: [], worker1: [], worker2: [], enqueue: [] };
 const redisPerJob: { cpuMs: number; commands: number }[] = [];
+const memoryPerJob: number[] = [];
+const gaps: { busyMs: number; gapMs: number }[] = [];
 const load = loadavg()[0];
 try {
   for (let round = 0; round < rounds; round++) {
@@ -59,16 +74,32 @@ try {
     for (const workers of [1, 2] as const) {
       const name = `bench-${round}-${workers}`;
       const started = performance.now();
-      await enqueue(images, { queue: redis.url(name), out: join(work, name) });
+      const report = await enqueue(images, { queue: redis.url(name), out: join(work, name) });
       times.enqueue.push((performance.now() - started) / 1000);
       const before = await redisCounters(redis.port);
       const args = ['worker', '--queue', redis.url(name), '--backend', backend, '--until-empty', '--quiet'];
       const wall = Math.max(...(await Promise.all(Array.from({ length: workers }, () => run(args)))));
       const after = await redisCounters(redis.port);
+      memoryPerJob.push(await jobBytes(redis.port, name, report.jobs.slice(0, 50).map((j) => j.id)));
       times[workers === 1 ? 'worker1' : 'worker2'].push(wall);
       if (workers === 1) redisPerJob.push({ cpuMs: ((after.cpu - before.cpu) * 1000) / count, commands: (after.commands - before.commands) / count });
       rmSync(join(work, name), { recursive: true });
     }
+    // In this process: the time between jobs that is not spent on them (taking, acknowledging, events), measured
+    // against the time spent on them (decode, estimate, write: predict's work) in the same run.
+    const name = `bench-${round}-inproc`;
+    await enqueue(images, { queue: redis.url(name), out: join(work, name) });
+    let busy = 0;
+    let lastDone = 0;
+    const worker = await runWorker({ queue: redis.url(name), backend: backend as 'native', untilEmpty: true, onEvent: (e) => {
+      if (e.kind !== 'done') return;
+      busy += e.ms;
+      lastDone = performance.now();
+    } });
+    const ready = performance.now();
+    await worker.stopped;
+    gaps.push({ busyMs: busy / count, gapMs: (lastDone - ready - busy) / count });
+    rmSync(join(work, name), { recursive: true });
   }
 } finally {
   await redis.stop();
@@ -96,6 +127,9 @@ const summary = {
   redisCpuMsPerJob: redisCpuMs,
   redisCommandsPerJob: best(redisPerJob.map((r) => r.commands)),
   workersPerRedis: redisJobsPerS / workerRate,
+  redisBytesPerDoneJob: Math.max(...memoryPerJob),
+  inProcess: gaps,
+  inProcessOverheadPercent: Math.min(...gaps.map((g) => (g.gapMs / g.busyMs) * 100)),
 };
 if (process.argv.includes('--json')) console.log(JSON.stringify(summary, null, 2));
 else {
@@ -104,7 +138,9 @@ else {
   console.log(`  predict (1 process)      ${f(times.predict)}  -> ${perImageMs.toFixed(1)} ms/image`);
   console.log(`  1 worker process         ${f(times.worker1)}  -> overhead ${overheadMs.toFixed(2)} ms/image = ${summary.queueOverheadPercent.toFixed(1)}% of predict (target <= 10%)`);
   console.log(`  2 worker processes       ${f(times.worker2)}  -> ${summary.speedup2Workers.toFixed(2)}x one worker`);
+  console.log(`  in one worker process: ${gaps.map((g) => `${g.busyMs.toFixed(1)} ms/job on the image, ${g.gapMs.toFixed(2)} ms/job between jobs`).join('; ')}` +
+    ` -> queue overhead ${summary.inProcessOverheadPercent.toFixed(1)}% (best round)`);
   console.log(`  enqueue (hash + add)     ${f(times.enqueue)}  -> ${summary.enqueueMsPerImage.toFixed(2)} ms/image`);
   console.log(`  Redis per job: ${redisCpuMs.toFixed(3)} ms CPU, ${summary.redisCommandsPerJob.toFixed(1)} commands -> one Redis core serves ~${Math.round(redisJobsPerS)} jobs/s, ` +
-    `~${Math.round(summary.workersPerRedis)} workers at this worker's ${workerRate.toFixed(1)} images/s`);
+    `~${Math.round(summary.workersPerRedis)} workers at this worker's ${workerRate.toFixed(1)} images/s; ${Math.round(summary.redisBytesPerDoneJob)} bytes of Redis memory kept per done job`);
 }

@@ -119,18 +119,19 @@ async function checkQueueFormat(client: Redis, addr: QueueAddress, create: boole
 
 /**
  * Probes the server and checks the queue's format (create: record it for a new queue; else a missing queue is an
- * error), then opens the BullMQ queue (command connection) and its Redis client.
+ * error), then opens the BullMQ queue and a Redis client of our own for the commands BullMQ does not wrap (both
+ * with the options of `use`: a worker's reconnect for ever). close() closes both.
  */
-export async function openQueue(addr: QueueAddress, create: boolean): Promise<{ queue: Queue; client: Redis }> {
+export async function openQueue(addr: QueueAddress, create: boolean, use: ConnectionUse = 'command'): Promise<{ queue: Queue; client: Redis; close(): Promise<void> }> {
   await probeRedis(addr, create);
-  const { Queue } = await import('bullmq');
-  const queue = new Queue(addr.name, { connection: redisOptions(addr, 'command') });
+  const [{ Queue }, { Redis }] = await Promise.all([import('bullmq'), import('ioredis')]);
+  const queue = new Queue(addr.name, { connection: redisOptions(addr, use) });
   queue.on('error', () => undefined); // commands report their own failures
-  try {
-    const client = (await queue.client) as unknown as Redis;
-    return { queue, client };
-  } catch (err) {
+  const client = new Redis(redisOptions(addr, use));
+  client.on('error', () => undefined);
+  const close = async (): Promise<void> => {
+    client.disconnect();
     await queue.close();
-    throw err;
-  }
+  };
+  return { queue, client, close };
 }

@@ -85,7 +85,7 @@ export async function enqueue(sources: readonly string[], options: EnqueueOption
   const results = options.results ?? 'files';
   const out = resolve(options.out ?? 'predictions');
   const images = collectImages(sources);
-  const { queue, client } = await openQueue(addr, true);
+  const { queue, client, close: closeQueue } = await openQueue(addr, true);
   try {
     const jobs: EnqueuedJob[] = [];
     for (let start = 0; start < images.length; start += CHUNK) {
@@ -122,6 +122,6 @@ export async function enqueue(sources: readonly string[], options: EnqueueOption
     const added = jobs.filter((j) => j.added).length;
     return { queue: addr.display, added, existing: jobs.length - added, jobs };
   } finally {
-    await queue.close();
+    await closeQueue();
   }
 }

@@ -59,7 +59,7 @@ async function recentRate(client: Redis, completedKey: string, nowMs: number): P
 /** A queue's status, read once. */
 export async function queueStatus(queueUrl: string, options: StatusOptions = {}): Promise<QueueStatus> {
   const addr = parseQueueUrl(queueUrl);
-  const { queue, client } = await openQueue(addr, false);
+  const { queue, client, close: closeQueue } = await openQueue(addr, false);
   try {
     const c = await queue.getJobCounts('wait', 'paused', 'prioritized', 'delayed', 'active', 'completed', 'failed');
     const counts: QueueCounts = {
@@ -81,6 +81,6 @@ export async function queueStatus(queueUrl: string, options: StatusOptions = {})
     const total = counts.waiting + counts.delayed + counts.active + counts.done + counts.failed;
     return { queue: addr.display, counts, total, throughput, etaSeconds, failedJobs };
   } finally {
-    await queue.close();
+    await closeQueue();
   }
 }

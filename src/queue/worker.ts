@@ -29,6 +29,7 @@ export interface WorkerOptions {
   readonly onEvent?: (event: WorkerEvent) => void;
 }
 
+/** A job done ('ms': decoding, estimating and writing it), a try failed, or the connection had trouble. */
 export type WorkerEvent =
   | { readonly kind: 'done'; readonly id: string; readonly image: string; readonly ms: number; readonly json: string | null }
   | { readonly kind: 'failed'; readonly id: string; readonly image: string; readonly error: string; readonly attempt: number; readonly attempts: number; readonly final: boolean }
@@ -69,8 +70,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new InvalidArgumentError(`concurrency must be a whole number >= 1, got ${concurrency}`);
   if (!(lockSeconds >= 1)) throw new InvalidArgumentError(`lock time must be at least 1 s, got ${lockSeconds}`);
   const emit = options.onEvent ?? (() => undefined);
-  // The queue connection (checks, counts) fails fast on a bad address; the worker's own connection reconnects.
-  const { queue } = await openQueue(addr, true);
+  // A bad address fails fast (the probe); after that, every connection of a worker reconnects for ever.
+  const { queue, close: closeQueue } = await openQueue(addr, true, 'worker');
   let estimator: Estimator | null = null;
   let worker: Worker | null = null;
   let stats = { done: 0, failed: 0 };
@@ -82,6 +83,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       const data = job.data;
       if (data.format !== QUEUE_FORMAT) throw new UnrecoverableError(`job ${job.id} has queue format ${data.format}; this worker reads format ${QUEUE_FORMAT}`);
       try {
+        const started = performance.now();
         const p = await predictImage(est, data.image, { box: data.box, flipTest: data.flipTest, scales: data.scales });
         let result: JobResult;
         if (data.output.kind === 'files') {
@@ -90,7 +92,8 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
         } else {
           result = predictionResult(p, null, null);
         }
-        emit({ kind: 'done', id: String(job.id), image: data.image, ms: p.ms, json: data.output.kind === 'files' ? data.output.json : null });
+        const ms = performance.now() - started;
+        emit({ kind: 'done', id: String(job.id), image: data.image, ms, json: data.output.kind === 'files' ? data.output.json : null });
         return result;
       } catch (err) {
         // One line in the failed set; bugs (non-HourglassError) keep their class name so they stand out.
@@ -108,7 +111,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     });
   } catch (err) {
     estimator?.dispose();
-    await queue.close();
+    await closeQueue();
     throw err;
   }
   const w = worker;
@@ -138,7 +141,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
     if (emptyTimer) clearInterval(emptyTimer);
     closing = (async () => {
       await w.close(force);
-      await queue.close();
+      await closeQueue();
       est.dispose();
       return stats;
     })();
