@@ -68,10 +68,13 @@ const gaps: { busyMs: number; gapMs: number }[] = [];
 const load = loadavg()[0];
 try {
   for (let round = 0; round < rounds; round++) {
-    const out = join(work, `predict-${round}`);
-    times.predict.push(await run(['predict', ...images, '--no-overlay', '--backend', backend, '--out', out]));
-    rmSync(out, { recursive: true });
-    for (const workers of [1, 2] as const) {
+    // Plain predict and the worker processes, in the opposite order every other round (the machine's load drifts).
+    const predict = async (): Promise<void> => {
+      const out = join(work, `predict-${round}`);
+      times.predict.push(await run(['predict', ...images, '--no-overlay', '--backend', backend, '--out', out]));
+      rmSync(out, { recursive: true });
+    };
+    const workersRun = async (workers: 1 | 2): Promise<void> => {
       const name = `bench-${round}-${workers}`;
       const started = performance.now();
       const report = await enqueue(images, { queue: redis.url(name), out: join(work, name) });
@@ -80,11 +83,13 @@ try {
       const args = ['worker', '--queue', redis.url(name), '--backend', backend, '--until-empty', '--quiet'];
       const wall = Math.max(...(await Promise.all(Array.from({ length: workers }, () => run(args)))));
       const after = await redisCounters(redis.port);
-      memoryPerJob.push(await jobBytes(redis.port, name, report.jobs.slice(0, 50).map((j) => j.id)));
       times[workers === 1 ? 'worker1' : 'worker2'].push(wall);
       if (workers === 1) redisPerJob.push({ cpuMs: ((after.cpu - before.cpu) * 1000) / count, commands: (after.commands - before.commands) / count });
+      memoryPerJob.push(await jobBytes(redis.port, name, report.jobs.slice(0, 50).map((j) => j.id)));
       rmSync(join(work, name), { recursive: true });
-    }
+    };
+    const steps = [predict, () => workersRun(1), () => workersRun(2)];
+    for (const step of round % 2 === 0 ? steps : steps.reverse()) await step();
     // In this process: the time between jobs that is not spent on them (taking, acknowledging, events), measured
     // against the time spent on them (decode, estimate, write: predict's work) in the same run.
     const name = `bench-${round}-inproc`;

@@ -49,8 +49,8 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped (closed, or the queue is empty with untilEmpty). */
   readonly stopped: Promise<WorkerStats>;
   /**
-   * Stops taking jobs and waits for the current ones to finish and be acknowledged; force: stop at once (the
-   * current jobs are released when their locks expire and are taken again by another worker).
+   * Stops taking jobs and waits for the current ones to finish and be acknowledged; force: do not wait for them
+   * (they are taken again by another worker once their locks expire). A close already under way is not sped up.
    */
   close(force?: boolean): Promise<WorkerStats>;
 }
@@ -137,7 +137,7 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
   let closing: Promise<WorkerStats> | null = null;
   let emptyTimer: NodeJS.Timeout | null = null;
   const close = (force = false): Promise<WorkerStats> => {
-    if (closing && !force) return closing;
+    if (closing) return closing;
     if (emptyTimer) clearInterval(emptyTimer);
     closing = (async () => {
       await w.close(force);

@@ -56,8 +56,9 @@ export const workerCommand: Command = {
         io.err(`${signal}: finishing the current job${(flags.concurrency ?? 1) > 1 ? 's' : ''}, then stopping (again to stop at once)`);
         void worker.close();
       } else {
+        // Nothing is lost by leaving now: the unfinished jobs' locks expire and other workers take them (as after kill -9).
         io.err(`${signal}: stopping now; unfinished jobs go back to the queue when their locks expire`);
-        void worker.close(true);
+        process.exit(130);
       }
     };
     process.on('SIGINT', onSignal);
