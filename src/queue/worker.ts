@@ -16,7 +16,7 @@ export interface WorkerOptions {
   /** Checkpoint path or bundled model name (default: the bundled LSP-14 model). */
   readonly model?: string;
   readonly backend?: BackendName | 'auto';
-  /** Jobs in progress at once in this process (default 1; 2 overlaps decoding with the network). */
+  /** Jobs in progress at once in this process (default 1). */
   readonly concurrency?: number;
   /**
    * Seconds a job stays locked to this worker without renewal (renewed every half of it while the worker lives);
