@@ -39,3 +39,6 @@ export class BadImagesError extends HourglassError {
     super(message);
   }
 }
+
+/** The job queue's Redis cannot be reached or used, or the queue was made by another version. */
+export class QueueError extends HourglassError {}

@@ -29,3 +29,8 @@ export {
 export { BUNDLED_MODELS, PERSON_DETECTOR, bundledModelFor, resolveModelPath, type BundledModel } from './api/models.js';
 export { renderOverlay, overlaySvg } from './api/overlay.js';
 export { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';
+export { predictImage, writePrediction, predictionResult, type PredictResult, type Prediction } from './api/prediction.js';
+export { enqueue, type EnqueueOptions, type EnqueueReport, type EnqueuedJob } from './queue/enqueue.js';
+export { runWorker, type WorkerOptions, type RunningWorker, type WorkerEvent, type WorkerStats, type JobResult } from './queue/worker.js';
+export { queueStatus, type QueueStatus, type QueueCounts, type FailedJob, type StatusOptions } from './queue/status.js';
+export { parseQueueUrl, type QueueAddress } from './queue/url.js';

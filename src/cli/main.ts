@@ -10,10 +10,14 @@ import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { predictCommand } from './commands/predict.js';
 import { doctorCommand } from './commands/doctor.js';
+import { enqueueCommand } from './commands/enqueue.js';
+import { workerCommand } from './commands/worker.js';
+import { statusCommand } from './commands/status.js';
 import { VERSION } from '../version.js';
 
 export const COMMANDS: readonly Command[] = [
-  infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand, doctorCommand,
+  infoCommand, predictCommand, trainCommand, evalCommand, exportCommand, benchCommand, enqueueCommand, workerCommand,
+  statusCommand, doctorCommand,
 ];
 
 function usage(): string {

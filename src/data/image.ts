@@ -5,6 +5,9 @@ import sharp from 'sharp';
 import type { RasterImage } from '../geometry/affine.js';
 import { FileFormatError } from '../errors.js';
 
+/** File extensions taken for images when a folder is scanned (predict's samples, the queue's sources). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif', '.tif', '.tiff', '.avif']);
+
 export interface LoadImageOptions {
   /**
    * Apply the EXIF orientation tag (rotate/mirror the pixels as a viewer shows them). Default false: dataset

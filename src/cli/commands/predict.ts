@@ -2,15 +2,15 @@
 // Without images it runs on the sample images shipped in the package (the main job on defaults).
 // Without --box or --boxes the people are searched for (src/detect/); an image without one gets a warning line.
 import { existsSync, readdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { HourglassError, InvalidArgumentError } from '../../errors.js';
-import { createEstimator, toRaster, type Box, type Pose } from '../../api/estimator.js';
-import { renderOverlay } from '../../api/overlay.js';
+import { createEstimator, type Box } from '../../api/estimator.js';
+import { predictImage, writePrediction, type PredictResult } from '../../api/prediction.js';
 import { DEFAULT_MODEL } from '../../api/models.js';
-import { removeStaleTemps, writeFileAtomic } from '../../util/atomic.js';
+import { removeStaleTemps } from '../../util/atomic.js';
 import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
 import { parsePrecision } from '../../backend/precision.js';
@@ -38,13 +38,6 @@ const FLAGS = {
   precision: { type: 'string', help: 'fp32 (default), bf16 (native, CPUs with bf16 instructions; heatmaps within 2e-2 of fp32) or auto' },
 } as const;
 
-export interface PredictResult extends Omit<Pose, 'people'> {
-  readonly people: Pose['people'];
-  readonly image: string;
-  readonly json: string;
-  readonly overlay: string | null;
-}
-
 export function parseBox(spec: string): Box {
   const parts = spec.split(',').map((p) => p.trim());
   const values = parts.map(Number);
@@ -68,19 +61,6 @@ function stems(images: readonly string[]): string[] {
     seen.set(stem, n);
     return n === 1 ? stem : `${stem}-${n}`;
   });
-}
-
-function round(v: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(v * f) / f;
-}
-
-function roundKeypoints(keypoints: Pose['keypoints']): Pose['keypoints'] {
-  return keypoints.map((k) => ({ name: k.name, x: round(k.x, 2), y: round(k.y, 2), score: round(k.score, 4) }));
-}
-
-function roundBox(b: Box): Box {
-  return { x: round(b.x, 2), y: round(b.y, 2), width: round(b.width, 2), height: round(b.height, 2) };
 }
 
 function positiveInt(spec: string, flag: string): number {
@@ -134,24 +114,13 @@ export const predictCommand: Command = {
       for (let i = 0; i < images.length; i++) {
         const image = images[i];
         try {
-          const started = performance.now();
-          const raster = await toRaster(image);
-          const boxes = detections?.boxesFor(image, raster);
-          const pose = await estimator.estimatePose(raster, { box, boxes, maxPeople, minPersonScore, flipTest: !flags['no-flip-test'], scales });
-          const ms = performance.now() - started;
+          const p = await predictImage(estimator, image, (raster) => ({
+            box, boxes: detections?.boxesFor(image, raster), maxPeople, minPersonScore, flipTest: !flags['no-flip-test'], scales,
+          }));
+          const { pose, ms } = p;
           const jsonPath = jsonPaths[i];
           const overlayPath = overlayPaths[i];
-          const result: PredictResult = {
-            image: resolve(image),
-            imageSize: pose.imageSize,
-            box: roundBox(pose.box),
-            keypoints: roundKeypoints(pose.keypoints),
-            people: pose.people.map((p) => ({ box: roundBox(p.box), score: round(p.score, 4), keypoints: roundKeypoints(p.keypoints) })),
-            json: jsonPath,
-            overlay: overlayPath,
-          };
-          if (overlayPath) writeFileAtomic(overlayPath, await renderOverlay(raster, pose, estimator.skeleton));
-          writeFileAtomic(jsonPath, `${JSON.stringify(result, null, 2)}\n`);
+          const result = await writePrediction(estimator, p, jsonPath, overlayPath);
           results.push(result);
           if (pose.people.length === 0) io.err(`warning: no person found in ${image}${detections ? ` (no box for it in ${detections.path} scores ${minPersonScore ?? 0} or more)` : ''}`);
           const mean = pose.keypoints.reduce((s, k) => s + k.score, 0) / Math.max(1, pose.keypoints.length);
