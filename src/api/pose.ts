@@ -1,7 +1,8 @@
 // The pure part of pose estimation, shared by the Node estimator (src/api/estimator.ts) and the browser one
-// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one
-// image's path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (DESIGN.md
-// "Pipeline", second line). No Node module is imported here or below, so that a browser bundle can include it.
+// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one image's
+// path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (docs/design.md
+// "Data flows one way", the line from image to pose). No Node module is imported here or below, so that a browser
+// bundle can include it.
 // Coordinates are original image pixels, pixel centres at integers ((0, 0) is the centre of the top-left pixel),
 // the convention of src/geometry/affine.ts.
 import type { Tensor } from '../tf.js';
@@ -76,7 +77,10 @@ export interface EstimateOptions {
   readonly maxPeople?: number;
   /** People scoring lower are left out (found or given). Default: the detector's threshold (0.3). */
   readonly minPersonScore?: number;
-  /** Average with the mirrored image's heatmaps (PAPER.md "Flip test"): more accurate, twice the work. Default true. */
+  /**
+   * Average with the mirrored image's heatmaps (docs/method.md "Inference and evaluation"): more accurate, twice the
+   * work. Default true.
+   */
   readonly flipTest?: boolean;
   /**
    * Multi-scale test: also crop squares this many times the size (same centre) and average their heatmaps, e.g.

@@ -1,5 +1,6 @@
-// The heatmap codec (PAPER.md "Targets", "Decoding"): Gaussian training targets from joints, joints from predicted
-// heatmaps (argmax + quarter-pixel step toward the higher neighbour), and the flip of heatmaps for the flip test.
+// The heatmap codec (docs/method.md "Targets and loss", "Inference and evaluation"): Gaussian training targets from
+// joints, joints from predicted heatmaps (argmax + quarter-pixel step toward the higher neighbour), and the flip of
+// heatmaps for the flip test.
 // One module, so training targets and inference decoding cannot drift apart.
 //
 // Coordinates are heatmap pixels with pixel centres at integers: cell (x, y) is centred on (x, y), the map spans

@@ -1,7 +1,8 @@
-// Running a model on prepared crops: heatmaps with the optional flip test (PAPER.md "Flip test": average the
-// heatmaps of the image and of its mirror, mirrored back with left/right swapped) and the optional multi-scale test
-// (also average the heatmaps of larger and smaller crops around the same centre, resampled into the first crop's
-// heatmap frame), decoded and mapped back to original image pixels through the inverse of each crop's transform.
+// Running a model on prepared crops: heatmaps with the optional flip test (docs/method.md "Inference and evaluation":
+// average the heatmaps of the image and of its mirror, mirrored back with left/right swapped) and the optional
+// multi-scale test (also average the heatmaps of larger and smaller crops around the same centre, resampled into the
+// first crop's heatmap frame), decoded and mapped back to original image pixels through the inverse of each crop's
+// transform.
 import { tf } from '../tf.js';
 import type { Tensor1D, Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';

@@ -1,4 +1,4 @@
-// The stacked hourglass network (Newell et al. 2016; PAPER.md "Network"): stem, recursive hourglass, per-stack
+// The stacked hourglass network (Newell et al. 2016; docs/method.md "Network"): stem, recursive hourglass, per-stack
 // head, and the remap of features and heatmaps into the next stack. One heatmap output per stack.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';

@@ -1,5 +1,6 @@
-// What a training run is: the network, the data, the recipe. Saved as config.json in the run folder, so that
-// `--resume` needs nothing else. Defaults follow PAPER.md's recipe (RMSprop 2.5e-4, sigma 1, augmentation on).
+// What a training run is: the network, the data, the recipe. Saved as config.json in the run folder, so that `--resume`
+// needs nothing else. Defaults follow the recipe of docs/method.md "Optimiser" (RMSprop 2.5e-4, sigma 1, augmentation
+// on).
 import type { HourglassConfig } from '../model/config.js';
 import type { ReadDatasetOptions } from '../data/readers/index.js';
 import type { ScheduleSpec } from './schedule.js';

@@ -1,4 +1,4 @@
-// The training loop (PAPER.md "Optimiser"): batches from the worker pipeline, loss summed over stacks, RMSprop,
+// The training loop (docs/method.md "Optimiser"): batches from the worker pipeline, loss summed over stacks, RMSprop,
 // a learning-rate schedule, validation PCK with flip test after each epoch, `best` and `last` checkpoints written
 // atomically, a JSONL log and a plot. A run resumes exactly where its last checkpoint stopped: weights, optimiser
 // slots, schedule and data position (the data order and augmentation are functions of seed, epoch and position).
