@@ -18,7 +18,10 @@ export interface Size {
 export interface CodecOptions {
   /** Heatmap size (input size / 4 for the hourglass). */
   readonly size: Size;
-  /** Gaussian standard deviation in heatmap pixels. Default 1, as the PyTorch ports (see README on the choice). */
+  /**
+   * Gaussian standard deviation in heatmap pixels. Default 1, as the PyTorch ports (docs/method.md
+   * "Targets and loss" on the choice).
+   */
   readonly sigma?: number;
   /** Half-width of the drawn window in heatmap pixels; values beyond it are 0. Default ceil(3 * sigma). */
   readonly radius?: number;
