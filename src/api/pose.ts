@@ -12,6 +12,7 @@ import { prepareInput } from '../data/prepare.js';
 import { BBOX_MARGIN } from '../data/readers/person-box.js';
 import type { Skeleton } from '../data/skeletons/types.js';
 import { otherScales, predictCrops, type HeatmapModel } from '../eval/infer.js';
+import { heatmapSize } from '../model/config.js';
 
 /** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface RawImage {
@@ -174,7 +175,7 @@ export async function keypointsInBox(
   const batch = {
     size: 1,
     inputs: cropInput(1),
-    imageToHeatmap: [cropTransform(crop, { width: s / 4, height: s / 4 })],
+    imageToHeatmap: [cropTransform(crop, { width: heatmapSize(model.config), height: heatmapSize(model.config) })],
     rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
   };
   const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { HeatmapCodec } from '../codec/heatmap.js';
 import { decodeBatch, flipHeatmaps } from '../codec/tensors.js';
 import { invertAffine, transformPoints, type Affine } from '../geometry/affine.js';
+import { heatmapSize } from '../model/config.js';
 
 /**
  * What turns crops into heatmaps: an HourglassModel, or (in the browser entry) a loaded TF.js export wrapped to this
@@ -100,9 +101,8 @@ export interface BatchPrediction {
 
 /** Predicts the joints of a batch of crops, in original image pixels. */
 export async function predictCrops(model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null): Promise<BatchPrediction> {
-  const s = model.config.inputSize;
   const k = model.config.joints;
-  const h = s / 4;
+  const h = heatmapSize(model.config);
   const codec = new HeatmapCodec({ size: { width: h, height: h } });
   let heatmaps: Tensor4D | null = null;
   try {

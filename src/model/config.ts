@@ -63,7 +63,7 @@ export function makeConfig(partial: Partial<HourglassConfig> = {}): HourglassCon
   return config;
 }
 
-/** Heatmap side for a config: input / 4. */
-export function heatmapSize(config: HourglassConfig): number {
+/** Heatmap side for a network's input side: input / 4 (the stem's stride). */
+export function heatmapSize(config: Pick<HourglassConfig, 'inputSize'>): number {
   return config.inputSize / 4;
 }
