@@ -1,4 +1,4 @@
-// Benchmark of the data pipeline alone (DESIGN.md "Pipeline", PAPER.md "Data preparation and augmentation"):
+// Benchmark of the data pipeline alone (docs/design.md "Pipeline", docs/method.md "Data preparation and augmentation"):
 // images/s of createTrainSource on real LSPET images at 256 and 128 px input, 1 and 2 workers, plus a one-thread
 // breakdown (decode vs crop/augment/encode). Usage: node dist/bench/pipeline.js [root] [--batches N] [--images 1-2000]
 import { performance } from 'node:perf_hooks';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Installs the package as a user would and uses it (`npm run test:pack`): `npm pack`, `npm install` of the tarball
 // into a new project in the temporary folder, then there: the CLI (--version, doctor, predict), an ESM import, a
-// CommonJS require, and the README's TypeScript example compiled with the README's tsconfig. Installs use npm's
+// CommonJS require, and the TypeScript example of docs/library.md compiled with its tsconfig. Installs use npm's
 // cache first (--prefer-offline: after `npm ci` nothing needs the network). Exits non-zero on the first failure.
 //
 // Usage: node scripts/pack-test.js [--keep]   (--keep leaves the project folder, whose path is printed)
@@ -71,7 +71,7 @@ for (const [name, out] of [['ESM import', esm.stdout], ['CommonJS require', cjs.
   expect(keypoints.length === 14 && far.length === 0, `${name}: the keypoints differ from hourglass predict's`, out);
 }
 
-// 5. The README's TypeScript setup: an .mts file, tsconfig with NodeNext and skipLibCheck.
+// 5. The TypeScript setup of docs/library.md: an .mts file, tsconfig with NodeNext and skipLibCheck.
 writeFileSync(join(app, 'tsconfig.json'), `${JSON.stringify({
   compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, skipLibCheck: true, outDir: 'out' },
   files: ['pose.mts'],

@@ -16,6 +16,7 @@ import { TFJS_FILES, TFJS_INFO_FORMAT } from './export/tfjs-files.js';
 import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './api/pose.js';
 import { estimateInRaster } from './api/people.js';
 import { CHANNELS } from './detect/codec.js';
+import { heatmapSize } from './model/config.js';
 
 export { tf };
 export * from './errors.js';
@@ -148,7 +149,7 @@ function heatmapModel(layers: tfjs.LayersModel, info: ModelInfo, source: string)
   const input = layers.inputs[0]?.shape;
   const output = layers.outputs[0]?.shape;
   const s = info.inputSize;
-  const h = s / 4;
+  const h = heatmapSize(info);
   if (layers.inputs.length !== 1 || !input || input[1] !== s || input[2] !== s || input[3] !== 3) {
     throw new FileFormatError(source, `the model's input is ${JSON.stringify(input)}, hourglass.json says [null, ${s}, ${s}, 3]`);
   }
@@ -164,7 +165,7 @@ function detectorModel(layers: tfjs.LayersModel, source: string): HeatmapModel {
   const output = layers.outputs[0]?.shape;
   const s = input?.[1];
   if (layers.inputs.length !== 1 || !input || typeof s !== 'number' || input[2] !== s || input[3] !== 3 || !output ||
-    output[1] !== s / 4 || output[2] !== s / 4 || output[3] !== CHANNELS) {
+    output[1] !== heatmapSize({ inputSize: s }) || output[2] !== heatmapSize({ inputSize: s }) || output[3] !== CHANNELS) {
     throw new FileFormatError(source, `not a person detector: input ${JSON.stringify(input)}, output ${JSON.stringify(output)} (expected [null, S, S, 3] and [null, S/4, S/4, ${CHANNELS}])`);
   }
   return { config: { inputSize: s, joints: CHANNELS }, predict: (images: Tensor4D) => layers.predict(images) as Tensor4D };

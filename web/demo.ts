@@ -21,7 +21,7 @@ const hint = byId<HTMLSpanElement>('hint');
 const table = byId<HTMLTableElement>('table');
 const flip = byId<HTMLInputElement>('flip');
 const multiScale = byId<HTMLInputElement>('multiscale');
-/** The multi-scale test of the checkbox: five crop sizes, the list the README measures. */
+/** The multi-scale test of the checkbox: five crop sizes, the list docs/evaluation.md measures. */
 const SCALES = [0.8, 0.9, 1, 1.1, 1.2];
 const backendSelect = byId<HTMLSelectElement>('backend');
 const drop = byId<HTMLDivElement>('drop');

@@ -20,7 +20,7 @@ import { CHANNELS } from '../detect/codec.js';
 export type { Box, BoxInput, EstimateOptions, Keypoint, Person, Pose, RawImage, ScoredBoxInput } from './pose.js';
 export { cropForBox } from './pose.js';
 
-/** The default model shipped in the package (LSP-14 full body; see README "Model cards"). */
+/** The default model shipped in the package (LSP-14 full body; see docs/models/lsp14.md). */
 export const DEFAULT_MODEL_PATH = DEFAULT_MODEL.path;
 
 /**

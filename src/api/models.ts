@@ -1,6 +1,6 @@
-// The models shipped in the package (README "Model cards"), by name: `--model flic` and createEstimator({ model:
-// 'flic' }) take a bundled model, any other string is a checkpoint path; `hourglass eval` picks the bundled model of
-// the dataset's skeleton when no model is given.
+// The models shipped in the package (a card each in docs/models/), by name: `--model flic` and
+// createEstimator({ model: 'flic' }) take a bundled model, any other string is a checkpoint path; `hourglass eval`
+// picks the bundled model of the dataset's skeleton when no model is given.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FileFormatError, InvalidArgumentError } from '../errors.js';
@@ -26,7 +26,7 @@ export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
 
 /**
  * The bundled person detector (src/detect/): what estimatePose and `hourglass predict` search images with when no
- * box is given (README "People"). Not a pose model, so not among BUNDLED_MODELS.
+ * box is given (docs/people.md). Not a pose model, so not among BUNDLED_MODELS.
  */
 export const PERSON_DETECTOR: BundledModel = Object.freeze({
   name: 'person', path: packaged('person.ckpt'), skeleton: 'person-detector', description: 'person detector (1 stack, 64 features, 128 px)',

@@ -1,7 +1,8 @@
 // The pure part of pose estimation, shared by the Node estimator (src/api/estimator.ts) and the browser one
-// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one
-// image's path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (DESIGN.md
-// "Pipeline", second line). No Node module is imported here or below, so that a browser bundle can include it.
+// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one image's
+// path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (docs/design.md
+// "Data flows one way", the line from image to pose). No Node module is imported here or below, so that a browser
+// bundle can include it.
 // Coordinates are original image pixels, pixel centres at integers ((0, 0) is the centre of the top-left pixel),
 // the convention of src/geometry/affine.ts.
 import type { Tensor } from '../tf.js';
@@ -11,6 +12,7 @@ import { prepareInput } from '../data/prepare.js';
 import { BBOX_MARGIN } from '../data/readers/person-box.js';
 import type { Skeleton } from '../data/skeletons/types.js';
 import { otherScales, predictCrops, type HeatmapModel } from '../eval/infer.js';
+import { heatmapSize } from '../model/config.js';
 
 /** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface RawImage {
@@ -76,7 +78,10 @@ export interface EstimateOptions {
   readonly maxPeople?: number;
   /** People scoring lower are left out (found or given). Default: the detector's threshold (0.3). */
   readonly minPersonScore?: number;
-  /** Average with the mirrored image's heatmaps (PAPER.md "Flip test"): more accurate, twice the work. Default true. */
+  /**
+   * Average with the mirrored image's heatmaps (docs/method.md "Inference and evaluation"): more accurate, twice the
+   * work. Default true.
+   */
   readonly flipTest?: boolean;
   /**
    * Multi-scale test: also crop squares this many times the size (same centre) and average their heatmaps, e.g.
@@ -170,7 +175,7 @@ export async function keypointsInBox(
   const batch = {
     size: 1,
     inputs: cropInput(1),
-    imageToHeatmap: [cropTransform(crop, { width: s / 4, height: s / 4 })],
+    imageToHeatmap: [cropTransform(crop, { width: heatmapSize(model.config), height: heatmapSize(model.config) })],
     rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
   };
   const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);

@@ -75,7 +75,7 @@ export async function browserBackends(): Promise<BrowserBackend[]> {
 }
 
 /**
- * Speed order, fastest first, as measured in headless Chromium without a GPU (README "Browser": wasm 0.3-0.8 s,
+ * Speed order, fastest first, as measured in headless Chromium without a GPU (docs/browser.md: wasm 0.3-0.8 s,
  * webgl on SwiftShader 5-8 s, cpu 10-17 s, webgpu on SwiftShader 29-52 s per image with the flip test); a GPU
  * backend on real hardware comes first.
  */

@@ -10,6 +10,7 @@ import type { Dataset, Sample } from '../data/sample.js';
 import { LSP14 } from '../data/skeletons/lsp.js';
 import { flipPermutation } from '../data/skeletons/types.js';
 import { measurePipeline } from '../data/throughput.js';
+import { heatmapSize } from '../model/config.js';
 
 export interface PipelineRate {
   readonly inputSize: number;
@@ -52,7 +53,7 @@ export async function measurePipelines(
     const rates: PipelineRate[] = [];
     for (const { inputSize, batch } of shapes) {
       const r = await measurePipeline({
-        inputSize, heatmapSize: inputSize / 4, sigma: 1, joints: dataset.skeleton.joints.length, flipPerm: flipPermutation(dataset.skeleton),
+        inputSize, heatmapSize: heatmapSize({ inputSize }), sigma: 1, joints: dataset.skeleton.joints.length, flipPerm: flipPermutation(dataset.skeleton),
         workers, prefetch: 4, datasets: [dataset], batchSize: batch, seed: 1, startEpoch: 0, startStep: 0, augmentation: {},
       }, batches);
       rates.push({ inputSize, batch, workers, imagesPerSecond: r.imagesPerSecond, data });

@@ -9,6 +9,7 @@ import { usePrecision } from '../backend/precision.js';
 import { HourglassModel } from '../model/model.js';
 import { heatmapLoss } from '../train/loss.js';
 import { Rmsprop } from '../train/rmsprop.js';
+import { heatmapSize } from '../model/config.js';
 import { BENCH_CONFIGS, peakRssMb, type EngineResult, type MeasureRequest } from './configs.js';
 
 const LEARNING_RATE = 2.5e-4;
@@ -46,7 +47,7 @@ function timeTraining(model: HourglassModel, batch: number, steps: number, warmu
   const nameOf = new Map([...vars].map(([name, v]) => [v.name, name]));
   const optimizer = new Rmsprop(vars);
   const x = tf.randomUniform([batch, s, s, 3], 0, 1, 'float32', 1) as Tensor4D; // [B, S, S, 3]
-  const y = tf.randomUniform([batch, s / 4, s / 4, k], 0, 1, 'float32', 2) as Tensor4D; // [B, S/4, S/4, K]
+  const y = tf.randomUniform([batch, heatmapSize(model.config), heatmapSize(model.config), k], 0, 1, 'float32', 2) as Tensor4D; // [B, S/4, S/4, K]
   const w = tf.ones([batch, k]) as Tensor2D; // [B, K]
   const step = (): void => {
     tf.tidy(() => {

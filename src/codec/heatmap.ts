@@ -1,5 +1,6 @@
-// The heatmap codec (PAPER.md "Targets", "Decoding"): Gaussian training targets from joints, joints from predicted
-// heatmaps (argmax + quarter-pixel step toward the higher neighbour), and the flip of heatmaps for the flip test.
+// The heatmap codec (docs/method.md "Targets and loss", "Inference and evaluation"): Gaussian training targets from
+// joints, joints from predicted heatmaps (argmax + quarter-pixel step toward the higher neighbour), and the flip of
+// heatmaps for the flip test.
 // One module, so training targets and inference decoding cannot drift apart.
 //
 // Coordinates are heatmap pixels with pixel centres at integers: cell (x, y) is centred on (x, y), the map spans
@@ -17,7 +18,10 @@ export interface Size {
 export interface CodecOptions {
   /** Heatmap size (input size / 4 for the hourglass). */
   readonly size: Size;
-  /** Gaussian standard deviation in heatmap pixels. Default 1, as the PyTorch ports (see README on the choice). */
+  /**
+   * Gaussian standard deviation in heatmap pixels. Default 1, as the PyTorch ports (docs/method.md
+   * "Targets and loss" on the choice).
+   */
   readonly sigma?: number;
   /** Half-width of the drawn window in heatmap pixels; values beyond it are 0. Default ceil(3 * sigma). */
   readonly radius?: number;

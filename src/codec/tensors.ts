@@ -1,5 +1,5 @@
 // The tensor side of the heatmap codec: decoding a batch of predicted heatmaps and the left-right flip used by the
-// flip test (PAPER.md "Flip test").
+// flip test (docs/method.md "Inference and evaluation").
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';

@@ -1,4 +1,4 @@
-// Training augmentation, PAPER.md "Data preparation and augmentation" (current revision of pose-hg-train
+// Training augmentation, docs/method.md "Data preparation and augmentation" (current revision of pose-hg-train
 // src/util/pose.lua / opts.lua): scale 2^clamp(0.25 N, ±0.5), rotation clamp(30 N, ±60)° with p 0.4, flip p 0.5,
 // per-channel colour U(0.6, 1.4) clipped to [0, 1]; no translation.
 import { InvalidArgumentError } from '../errors.js';

@@ -1,5 +1,5 @@
-// Batches for training and evaluation, prepared in worker threads ahead of the consumer (DESIGN.md "Pipeline";
-// PAPER.md "Data preparation and augmentation"). Deterministic: content depends on (seed, epoch, position) only.
+// Batches for training and evaluation, prepared in worker threads ahead of the consumer (docs/design.md "Pipeline";
+// docs/method.md "Data preparation and augmentation"). Deterministic: content depends on (seed, epoch, position) only.
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../errors.js';
 import type { Affine } from '../geometry/affine.js';

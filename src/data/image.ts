@@ -1,5 +1,6 @@
 // Image decoding with sharp: any file sharp reads (JPEG, PNG incl. palette/16-bit/grey/alpha, WebP, ...) becomes
-// 3-channel 8-bit RGB, the network's input format (PAPER.md "Data preparation": colour is RGB in [0, 1]).
+// 3-channel 8-bit RGB, the network's input format (docs/method.md "Data preparation and augmentation": colour is RGB in
+// [0, 1]).
 import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import type { RasterImage } from '../geometry/affine.js';

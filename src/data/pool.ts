@@ -1,4 +1,4 @@
-// A small pool of worker_threads for the data pipeline (DESIGN.md "Pipeline": decoding and augmentation in worker
+// A small pool of worker_threads for the data pipeline (docs/design.md "Pipeline": decoding and augmentation in worker
 // threads ahead of the trainer): one task per worker at a time, FIFO queue, errors as rejected promises.
 import { Worker } from 'node:worker_threads';
 

@@ -1,4 +1,4 @@
-// One training/evaluation example from one sample, PAPER.md "Data preparation and augmentation": a single affine
+// One training/evaluation example from one sample, docs/method.md "Data preparation and augmentation": a single affine
 // crop (center, 200·scale square, augmentation's scale and rotation, optional mirror) gives the input and the joints.
 import type { HeatmapCodec } from '../codec/heatmap.js';
 import { InvalidArgumentError } from '../errors.js';

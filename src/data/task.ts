@@ -1,5 +1,6 @@
-// The work one data worker does for a slice of a batch (DESIGN.md "Pipeline"): decode, draw the augmentation from
-// the sample's own seed (PAPER.md "Data preparation and augmentation"), crop, encode targets. Pure of thread state.
+// The work one data worker does for a slice of a batch (docs/design.md "Pipeline"): decode, draw the augmentation
+// from the sample's own seed (docs/method.md "Data preparation and augmentation"), crop, encode targets. Pure of
+// thread state.
 import { HeatmapCodec } from '../codec/heatmap.js';
 import { FileFormatError } from '../errors.js';
 import type { Affine } from '../geometry/affine.js';

@@ -1,4 +1,4 @@
-// Entry point of a data worker thread (DESIGN.md "Pipeline"): runs PipelineTasks (task.ts) sent by the pool
+// Entry point of a data worker thread (docs/design.md "Pipeline"): runs PipelineTasks (task.ts) sent by the pool
 // (pool.ts) and posts the results back, moving the pixel buffers rather than copying them.
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';

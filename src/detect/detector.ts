@@ -10,6 +10,7 @@ import type { RasterImage } from '../geometry/affine.js';
 import type { HeatmapModel } from '../eval/infer.js';
 import { CHANNELS, decodeGrid, suppress, type GridDetection } from './codec.js';
 import { pasteRect, shrinkToCanvas, type Rect } from './raster.js';
+import { heatmapSize } from '../model/config.js';
 
 export interface PersonDetection {
   /** The person's box in image pixels (edge units: x, y the top-left edge). */
@@ -102,7 +103,7 @@ export async function detectPeople(model: HeatmapModel, raster: RasterImage, opt
   } finally {
     outputs.dispose();
   }
-  const g = s / 4;
+  const g = heatmapSize(model.config);
   const found: GridDetection[] = [];
   views.forEach((view, n) => {
     const grid = values.subarray(n * g * g * CHANNELS, (n + 1) * g * g * CHANNELS);

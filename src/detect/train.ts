@@ -16,6 +16,7 @@ import { yieldToEventLoop } from '../util/event-loop.js';
 import type { RasterImage } from '../geometry/affine.js';
 import { CHANNELS, encodeTargets } from './codec.js';
 import type { Rect } from './raster.js';
+import { heatmapSize } from '../model/config.js';
 import { sampleScene, type BackgroundRegion, type PersonImage, type Pyramid } from './train-scenes.js';
 
 /** The detector network: one hourglass, 64 features, 128 px input, 3 output channels. */
@@ -120,7 +121,7 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<void> {
   const optimizer = new Rmsprop(trainable);
   const rng = new Rng(o.seed);
   const s = DETECTOR_CONFIG.inputSize;
-  const g = s / 4;
+  const g = heatmapSize(DETECTOR_CONFIG);
   const started = Date.now();
   const deadline = started + o.minutes * 60_000;
   let lastSave = Date.now();

@@ -7,6 +7,7 @@ import { createEvalSource } from '../data/batches.js';
 import { InvalidArgumentError } from '../errors.js';
 import { otherScales, predictCrops } from './infer.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
+import { heatmapSize } from '../model/config.js';
 
 export interface PredictDatasetOptions {
   readonly flipTest: boolean;
@@ -26,7 +27,7 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
   }
   const flipPerm = flipPermutation(dataset.skeleton);
   const source = createEvalSource({
-    inputSize: model.config.inputSize, heatmapSize: model.config.inputSize / 4, sigma: 1, joints: k, flipPerm,
+    inputSize: model.config.inputSize, heatmapSize: heatmapSize(model.config), sigma: 1, joints: k, flipPerm,
     workers: options.workers, datasets: [dataset], batchSize: options.batchSize ?? 16, scales: otherScales(options.scales ?? [1]),
   });
   const predictions = new Float32Array(dataset.samples.length * k * 2);

@@ -1,13 +1,15 @@
-// Running a model on prepared crops: heatmaps with the optional flip test (PAPER.md "Flip test": average the
-// heatmaps of the image and of its mirror, mirrored back with left/right swapped) and the optional multi-scale test
-// (also average the heatmaps of larger and smaller crops around the same centre, resampled into the first crop's
-// heatmap frame), decoded and mapped back to original image pixels through the inverse of each crop's transform.
+// Running a model on prepared crops: heatmaps with the optional flip test (docs/method.md "Inference and evaluation":
+// average the heatmaps of the image and of its mirror, mirrored back with left/right swapped) and the optional
+// multi-scale test (also average the heatmaps of larger and smaller crops around the same centre, resampled into the
+// first crop's heatmap frame), decoded and mapped back to original image pixels through the inverse of each crop's
+// transform.
 import { tf } from '../tf.js';
 import type { Tensor1D, Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
 import { HeatmapCodec } from '../codec/heatmap.js';
 import { decodeBatch, flipHeatmaps } from '../codec/tensors.js';
 import { invertAffine, transformPoints, type Affine } from '../geometry/affine.js';
+import { heatmapSize } from '../model/config.js';
 
 /**
  * What turns crops into heatmaps: an HourglassModel, or (in the browser entry) a loaded TF.js export wrapped to this
@@ -99,9 +101,8 @@ export interface BatchPrediction {
 
 /** Predicts the joints of a batch of crops, in original image pixels. */
 export async function predictCrops(model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null): Promise<BatchPrediction> {
-  const s = model.config.inputSize;
   const k = model.config.joints;
-  const h = s / 4;
+  const h = heatmapSize(model.config);
   const codec = new HeatmapCodec({ size: { width: h, height: h } });
   let heatmaps: Tensor4D | null = null;
   try {

@@ -1,4 +1,4 @@
-// Percentage of Correct Keypoints (PAPER.md "Inference and evaluation"): PCK with any per-sample normaliser,
+// Percentage of Correct Keypoints (docs/method.md "Inference and evaluation"): PCK with any per-sample normaliser,
 // PCKh@0.5 (MPII head size) and PCK@0.2 (LSP torso: right shoulder to left hip). Pure functions on arrays.
 // Per-group figures average the group's per-joint PCK (left/right averaged, as the standard MPII script does);
 // the mean pools every counted joint of the joints included in it. Only labelled joints count. Checked against

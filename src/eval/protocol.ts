@@ -1,4 +1,4 @@
-// Which PCK a dataset is scored with (PAPER.md "Inference and evaluation"): PCK@0.2 with the torso for LSP,
+// Which PCK a dataset is scored with (docs/method.md "Inference and evaluation"): PCK@0.2 with the torso for LSP,
 // PCK@0.2 with the annotation's torso size for FLIC, PCKh@0.5 with the head size for MPII; for other skeletons the
 // annotation's `normalize` when given, else 0.2 x half the person box (100 * scale). Scores are in image pixels.
 import type { Dataset, Sample } from '../data/sample.js';

@@ -1,5 +1,6 @@
-// All geometry of the project (PAPER.md "Crop"): the affine transform of a person crop (center, scale, rotation,
-// output size), applied to points and to images, its inverse (predictions back to the original image), and flips.
+// All geometry of the project (docs/method.md "Data preparation and augmentation"): the affine transform of a person
+// crop (center, scale, rotation, output size), applied to points and to images, its inverse (predictions back to the
+// original image), and flips.
 //
 // Coordinates: pixel centres at integers (pixel (i, j) is centred on x = i, y = j; an image of width W spans
 // [-0.5, W - 0.5]). The same convention holds for the original image, the network input and the heatmaps, so

@@ -6,7 +6,7 @@ export interface HourglassConfig {
   readonly stacks: number;
   /** Feature channels inside the hourglasses (the paper's f = 256). */
   readonly features: number;
-  /** Residual modules per step ("Residual(s)" in PAPER.md; 1 in the paper's final models). */
+  /** Residual modules per step ("Residual modules" in docs/method.md "Network"; 1 in the paper's final models). */
   readonly modules: number;
   /** Output heatmaps, one per joint. */
   readonly joints: number;
@@ -63,7 +63,7 @@ export function makeConfig(partial: Partial<HourglassConfig> = {}): HourglassCon
   return config;
 }
 
-/** Heatmap side for a config: input / 4. */
-export function heatmapSize(config: HourglassConfig): number {
+/** Heatmap side for a network's input side: input / 4 (the stem's stride). */
+export function heatmapSize(config: Pick<HourglassConfig, 'inputSize'>): number {
   return config.inputSize / 4;
 }

@@ -1,4 +1,4 @@
-// Building blocks of the network (PAPER.md "Network"): convolution, batch norm, and the pre-activation
+// Building blocks of the network (docs/method.md "Network"): convolution, batch norm, and the pre-activation
 // bottleneck residual. Each block declares its parameters by name, applies itself to NHWC tensors, and counts
 // its own forward FLOPs, so parameter layout, computation and cost cannot disagree.
 import { tf } from '../tf.js';

@@ -1,8 +1,8 @@
-// The stacked hourglass network (Newell et al. 2016; PAPER.md "Network"): stem, recursive hourglass, per-stack
+// The stacked hourglass network (Newell et al. 2016; docs/method.md "Network"): stem, recursive hourglass, per-stack
 // head, and the remap of features and heatmaps into the next stack. One heatmap output per stack.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
-import type { HourglassConfig } from './config.js';
+import { heatmapSize, type HourglassConfig } from './config.js';
 import { BatchNorm, Conv, ResidualSeq, Residual, type ApplyContext } from './layers.js';
 import { ParamStore, specSize, type ParamSpec } from './params.js';
 
@@ -143,7 +143,7 @@ export class StackedHourglass {
   /** Forward cost: 2 x multiply-adds of all convolutions, for one image of the configured input size. */
   flops(): number {
     const size = this.config.inputSize;
-    const hm = size / 4;
+    const hm = heatmapSize(this.config);
     return this.stem.flops(size)
       + this.hourglasses.reduce((s, h) => s + h.flops(hm), 0)
       + this.heads.reduce((s, h) => s + h.flops(hm), 0)

@@ -1,4 +1,4 @@
-// The training loss (PAPER.md "Targets and loss"): mean squared error between each stack's heatmaps and the same
+// The training loss (docs/method.md "Targets and loss"): mean squared error between each stack's heatmaps and the same
 // targets, summed over stacks (intermediate supervision). Unlabelled joints are masked out through per-joint weights.
 // A model op (src/model/ops.ts): the native backend computes it, and its gradient, with one fused kernel per stack.
 import { ops } from '../model/ops.js';

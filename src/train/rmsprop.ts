@@ -1,5 +1,6 @@
-// RMSprop as PAPER.md's recipe and PyTorch define it: v = alpha*v + (1-alpha)*g^2; p -= lr * g / (sqrt(v) + eps),
-// no momentum, no weight decay. Slots are named after their parameters so checkpoints can store and restore them.
+// RMSprop as the recipe of docs/method.md "Optimiser" and PyTorch define it:
+// v = alpha*v + (1-alpha)*g^2; p -= lr * g / (sqrt(v) + eps), no momentum, no weight decay.
+// Slots are named after their parameters so checkpoints can store and restore them.
 import { tf } from '../tf.js';
 import type { Tensor, Variable } from '../tf.js';
 import { CheckpointMismatchError } from '../errors.js';

@@ -1,4 +1,4 @@
-// The training loop (PAPER.md "Optimiser"): batches from the worker pipeline, loss summed over stacks, RMSprop,
+// The training loop (docs/method.md "Optimiser"): batches from the worker pipeline, loss summed over stacks, RMSprop,
 // a learning-rate schedule, validation PCK with flip test after each epoch, `best` and `last` checkpoints written
 // atomically, a JSONL log and a plot. A run resumes exactly where its last checkpoint stopped: weights, optimiser
 // slots, schedule and data position (the data order and augmentation are functions of seed, epoch and position).
@@ -25,21 +25,11 @@ import { renderPlot } from './plot.js';
 import { removeStaleTemps, writeFileAtomic } from '../util/atomic.js';
 import { describeBadImages, findBadImages, withoutBadImages } from '../data/check-images.js';
 import { acquireRunLock, type RunLock } from './run-lock.js';
-import type { HourglassConfig } from '../model/config.js';
+import { heatmapSize, type HourglassConfig } from '../model/config.js';
 import type { TrainConfig } from './config.js';
+import { parseRunPosition, type RunPosition } from './position.js';
 
-/** Where a run stands; stored in each checkpoint's metadata. */
-export interface RunPosition {
-  epoch: number;
-  stepInEpoch: number;
-  globalStep: number;
-  imagesSeen: number;
-  schedule: ScheduleState;
-  bestMetric: number | null;
-  bestEpoch: number | null;
-  /** Seconds of training so far, over all sittings. */
-  elapsed: number;
-}
+export type { RunPosition } from './position.js';
 
 export interface StepInfo {
   readonly epoch: number;
@@ -72,34 +62,6 @@ const NETWORK_FIELDS = ['stacks', 'features', 'modules', 'joints', 'inputSize', 
 function differentNetwork(a: HourglassConfig, b: HourglassConfig): string | null {
   const diffs = NETWORK_FIELDS.filter((f) => a[f] !== b[f]).map((f) => `${f} ${String(a[f])} in the config, ${String(b[f])} in the checkpoint`);
   return diffs.length ? diffs.join(', ') : null;
-}
-
-/** The run position a `last` checkpoint records, checked field by field. */
-function checkedPosition(value: unknown, file: string): RunPosition {
-  const p = value as Partial<RunPosition> | undefined;
-  const count = (name: keyof RunPosition): number => {
-    const v = p?.[name];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw new FileFormatError(file, `metadata position.${name} must be an integer >= 0, got ${JSON.stringify(v)}`);
-    return v;
-  };
-  const epoch = count('epoch');
-  const stepInEpoch = count('stepInEpoch');
-  const globalStep = count('globalStep');
-  const imagesSeen = count('imagesSeen');
-  const schedule = p?.schedule;
-  if (!schedule || typeof schedule !== 'object' || typeof schedule.lr !== 'number' || !(schedule.lr >= 0)) {
-    throw new FileFormatError(file, 'metadata position.schedule is missing or has no learning rate');
-  }
-  const orNull = (v: unknown, name: string): number | null => {
-    if (v === null || v === undefined) return null;
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new FileFormatError(file, `metadata position.${name} must be a number or null`);
-    return v;
-  };
-  const elapsed = typeof p?.elapsed === 'number' && Number.isFinite(p.elapsed) ? p.elapsed : 0;
-  return {
-    epoch, stepInEpoch, globalStep, imagesSeen, schedule,
-    bestMetric: orNull(p?.bestMetric, 'bestMetric'), bestEpoch: orNull(p?.bestEpoch, 'bestEpoch'), elapsed,
-  };
 }
 
 export class Trainer {
@@ -196,7 +158,7 @@ export class Trainer {
     if (differs) {
       throw new CheckpointMismatchError(`${lastPath} holds another network than ${runPath(dir, 'config')} describes (${differs}); refusing to resume`);
     }
-    const position = checkedPosition(ckpt.meta.position, lastPath);
+    const position = parseRunPosition(ckpt.meta.position, lastPath);
     let changed: { spec: TrainConfig['schedule']; state: ScheduleState } | null = null;
     if (change) {
       changed = reschedule(config.schedule, position.schedule, position.epoch, change);
@@ -252,7 +214,7 @@ export class Trainer {
     }
     const flipPerm = flipPermutation(skeleton);
     const pipeline: PipelineOptions = {
-      inputSize: config.model.inputSize, heatmapSize: config.model.inputSize / 4, sigma: config.sigma,
+      inputSize: config.model.inputSize, heatmapSize: heatmapSize(config.model), sigma: config.sigma,
       joints: config.model.joints, flipPerm, workers: config.workers,
     };
     const source = createTrainSource({
@@ -332,7 +294,7 @@ export class Trainer {
     const varList = [...trainable.values()];
     const paramOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
     const s = config.model.inputSize;
-    const h = s / 4;
+    const h = heatmapSize(config.model);
     const k = config.model.joints;
     let intervalLoss = 0;
     let intervalSteps = 0;

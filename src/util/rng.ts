@@ -1,5 +1,6 @@
-// Seeded pseudo-random numbers (STYLE.md: randomness from an injected seeded generator, never Math.random), used by
-// the augmentation of PAPER.md "Data preparation and augmentation". xoshiro128** seeded through splitmix32.
+// Seeded pseudo-random numbers (docs/conventions.md "Randomness": an injected seeded generator, never Math.random),
+// used by the augmentation of docs/method.md "Data preparation and augmentation". xoshiro128** seeded through
+// splitmix32.
 import { InvalidArgumentError } from '../errors.js';
 
 /** The whole state of a generator: four unsigned 32-bit words (never all zero). JSON-serialisable. */

@@ -48,15 +48,23 @@ test('native FusedBatchNorm (inference statistics) matches cpu', { skip: SKIP_NA
 });
 
 test('native batchNormTrain does not leak tensors', { skip: SKIP_NATIVE }, async () => {
+  const previous = tf.getBackend();
   await tf.setBackend('native');
-  const x = randomTensor([2, 4, 4, 3], 1);
-  const gamma = randomTensor([3], 2);
-  const beta = randomTensor([3], 3);
-  const before = tf.memory().numTensors;
-  const grads = weightedGrads((a, g, b) => ops().batchNormTrain(a as Tensor4D, g as Tensor1D, b as Tensor1D, EPS).y, [x, gamma, beta], 4);
-  tf.dispose(grads);
-  const after = tf.memory().numTensors;
-  tf.dispose([x, gamma, beta]);
-  await tf.setBackend('cpu');
-  if (after !== before) throw new Error(`leaked ${after - before} tensors`);
+  let leaked: number;
+  try {
+    const x = randomTensor([2, 4, 4, 3], 1);
+    const gamma = randomTensor([3], 2);
+    const beta = randomTensor([3], 3);
+    try {
+      const before = tf.memory().numTensors;
+      const grads = weightedGrads((a, g, b) => ops().batchNormTrain(a as Tensor4D, g as Tensor1D, b as Tensor1D, EPS).y, [x, gamma, beta], 4);
+      tf.dispose(grads);
+      leaked = tf.memory().numTensors - before;
+    } finally {
+      tf.dispose([x, gamma, beta]);
+    }
+  } finally {
+    await tf.setBackend(previous);
+  }
+  if (leaked !== 0) throw new Error(`leaked ${leaked} tensors`);
 });

@@ -60,8 +60,12 @@ export async function assertParity(what: string, fn: () => Tensor[], kernels: st
   requireNative();
   const expected = await runOn('cpu', fn);
   const before = kernels.map((k) => nativeKernelCalls(k));
-  const actual = await runOn('native', fn);
-  await tf.setBackend('cpu');
+  let actual: Awaited<ReturnType<typeof runOn>>;
+  try {
+    actual = await runOn('native', fn);
+  } finally {
+    await tf.setBackend('cpu');
+  }
   kernels.forEach((k, i) => assert.ok(nativeKernelCalls(k) > before[i], `${what}: kernel ${k} did not run natively`));
   assert.equal(actual.length, expected.length, `${what}: number of outputs`);
   expected.forEach((e, i) => {

@@ -69,17 +69,20 @@ test('native ResizeNearestNeighbor matches cpu, and its gradient too for batch 1
 test('native ResizeNearestNeighborGrad is the adjoint of the forward for batch > 1', { skip: SKIP_NATIVE }, async () => {
   requireNative();
   await tf.setBackend('native');
-  for (const [i, c] of RESIZES.entries()) {
-    const [x, r] = [randomTensor(c.x, 60 + i), randomTensor([c.x[0], ...c.size, c.x[3]], 70 + i)];
-    // <resize(x), r> must equal <x, resize^T(r)>.
-    const lhs = tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as Tensor4D, c.size, c.alignCorners), r));
-    const [dx] = tf.grads((a: Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as Tensor4D, c.size, c.alignCorners), r)))([x]);
-    const rhs = tf.sum(tf.mul(x, dx));
-    const [a, b] = [lhs.dataSync()[0], rhs.dataSync()[0]];
-    tf.dispose([x, r, lhs, dx, rhs]);
-    assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(a)), `resize ${c.x} -> ${c.size}: <Ax, r> = ${a}, <x, A^T r> = ${b}`);
+  try {
+    for (const [i, c] of RESIZES.entries()) {
+      const [x, r] = [randomTensor(c.x, 60 + i), randomTensor([c.x[0], ...c.size, c.x[3]], 70 + i)];
+      // <resize(x), r> must equal <x, resize^T(r)>.
+      const lhs = tf.sum(tf.mul(tf.image.resizeNearestNeighbor(x as Tensor4D, c.size, c.alignCorners), r));
+      const [dx] = tf.grads((a: Tensor) => tf.sum(tf.mul(tf.image.resizeNearestNeighbor(a as Tensor4D, c.size, c.alignCorners), r)))([x]);
+      const rhs = tf.sum(tf.mul(x, dx));
+      const [a, b] = [lhs.dataSync()[0], rhs.dataSync()[0]];
+      tf.dispose([x, r, lhs, dx, rhs]);
+      assert.ok(Math.abs(a - b) <= 1e-4 * Math.max(1, Math.abs(a)), `resize ${c.x} -> ${c.size}: <Ax, r> = ${a}, <x, A^T r> = ${b}`);
+    }
+  } finally {
+    await tf.setBackend('cpu');
   }
-  await tf.setBackend('cpu');
 });
 
 test('native ResizeNearestNeighbor with half-pixel centres matches cpu (forward)', { skip: SKIP_NATIVE }, async () => {

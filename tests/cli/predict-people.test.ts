@@ -38,7 +38,8 @@ test('predict with the bundled models: the person of a photo is found; a person-
   await sharp(pixels, { raw: { width: w, height: h, channels: 3 } }).png().toFile(empty);
   const out = join(dir, 'out');
   const io = capture();
-  // A fixture person the bundled detector finds (it finds 11 of the 12; README "People" has its miss rate).
+  // A fixture person the bundled detector finds (it finds 11 of the 12; docs/models/person.md "Figures" has its miss
+  // rate).
   const person = join(IMAGES, 'im00002.jpg');
   assert.equal(await main(['predict', person, empty, '--out', out], io), 0, io.errors.join('\n'));
   const warnings = io.errors.filter((l) => l.startsWith('warning:'));

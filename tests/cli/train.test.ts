@@ -1,12 +1,12 @@
 // `hourglass train` argument handling: bad combinations and bad data are one clear line and a non-zero exit.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HourglassModel } from '../../src/model/model.js';
 import { saveModel } from '../../src/model/checkpoint.js';
-import type { TrainConfig } from '../../src/train/config.js';
+import { TRAIN_DEFAULTS, type TrainConfig } from '../../src/train/config.js';
 import { useCpu } from '../helpers.js';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
@@ -35,6 +35,34 @@ test('train refuses bad command lines with one clear line', async () => {
     const last = io.errors[io.errors.length - 1] ?? '';
     assert.match(last, message, argv.join(' '));
   }
+});
+
+test('--resume names the file and the field of a damaged config.json, before any training', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hourglass-resume-config-'));
+  try {
+    const config = {
+      model: { stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 4 },
+      train: [{ format: 'lspet', root: join(FIXTURES, 'lspet') }], val: null, batchSize: 2, epochs: 'forty',
+      schedule: { kind: 'steps', base: 1e-3, dropEpochs: [], factor: 0.2 }, sigma: 1, seed: 1, augment: false, flipTest: false,
+      workers: 1, logEvery: 1, checkpointMinutes: 5, maxImages: null, backend: 'cpu',
+    };
+    writeFileSync(join(dir, 'config.json'), `${JSON.stringify(config)}\n`);
+    const io = capture();
+    assert.equal(await main(['train', '--resume', dir, '--backend', 'cpu'], io), 2);
+    assert.match(io.errors[io.errors.length - 1] ?? '', /epochs must be an integer >= 1, got "forty"/);
+    assert.ok((io.errors[io.errors.length - 1] ?? '').includes(`error: ${join(dir, 'config.json')}: epochs`), io.errors.join('\n'));
+    assert.deepEqual(readdirSync(dir), ['config.json'], 'nothing written');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('train --help gives the lr factor default and the flags --resume allows, from their one definition', async () => {
+  const io = capture();
+  assert.equal(await main(['help', 'train'], io), 0);
+  const help = io.lines.join('\n');
+  assert.match(help, new RegExp(`learning-rate drop factor \\(default ${TRAIN_DEFAULTS.lrFactor}\\)`));
+  assert.match(help, /only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule \(--lr, --lr-drop, --lr-factor, --plateau\) may change/);
 });
 
 test('--augment overrides are parsed into augmentation options', () => {

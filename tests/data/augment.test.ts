@@ -1,5 +1,6 @@
-// Tests of the augmentation parameters (src/data/augment.ts) against PAPER.md "Data preparation and augmentation":
-// clamps, probabilities and ranges over many seeded draws; option validation; colour gain and clipping.
+// Tests of the augmentation parameters (src/data/augment.ts) against docs/method.md
+// "Data preparation and augmentation": clamps, probabilities and ranges over many seeded draws; option validation;
+// colour gain and clipping.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyColour, augmentOptions, DEFAULT_AUGMENTATION, sampleAugmentation } from '../../src/data/augment.js';

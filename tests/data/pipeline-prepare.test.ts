@@ -1,4 +1,4 @@
-// Tests of one sample's preparation (src/data/prepare.ts), PAPER.md "Data preparation and augmentation": a joint
+// Tests of one sample's preparation (src/data/prepare.ts), docs/method.md "Data preparation and augmentation": a joint
 // stays on the same image content through crop + scale + rotation + flip; invisible joints are masked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -63,7 +63,8 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
-    // AOF on (fsync every second; a SIGTERM'd server flushes it first): what the README asks of a Redis for the queue.
+    // AOF on (fsync every second; a SIGTERM'd server flushes it first): what docs/queue.md asks of a Redis for the
+    // queue.
     const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes',
       '--appendfsync', 'everysec', '--save', '', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
     const failed = new Promise<never>((_, reject) => child.on('error', (err) => reject(new Error(`cannot start redis-server (apt-get install redis-server): ${err.message}`))));

@@ -1,6 +1,5 @@
 // `hourglass bench`: inference latency and training throughput of native and wasm TF.js beside PyTorch and
 // onnxruntime-node on the same network, with peak memory, ratios and the data pipeline's rate (issues 3 and 4).
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
@@ -8,6 +7,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { BENCH_CONFIG_NAMES, ENGINE_NAMES, type BenchConfigName, type EngineName } from '../../bench/configs.js';
 import { runBench } from '../../bench/run.js';
 import { formatReport } from '../../bench/report.js';
+import { defaultWorkers } from '../../data/batches.js';
 
 const FLAGS = {
   configs: { type: 'string', help: `comma-separated configurations (default ${BENCH_CONFIG_NAMES.join(',')}; small = 1 stack/128/128px, paper2 = 2 stacks/256/256px)` },
@@ -46,7 +46,7 @@ export const benchCommand: Command = {
       steps: flags.steps ?? 10,
       python: flags.python,
       lspetRoot: resolve(flags.data ?? '../shared/data/lspet'),
-      workers: flags.workers ?? Math.max(1, availableParallelism() - 1),
+      workers: flags.workers ?? defaultWorkers(),
       timeoutMs: (flags['timeout-minutes'] ?? 15) * 60_000,
     }, (line) => io.err(`bench: ${line}`));
     if (flags.json) io.out(JSON.stringify(report));

@@ -15,6 +15,7 @@ import type { HourglassModel } from '../../model/model.js';
 import { existingModelPath } from '../../api/models.js';
 import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
+import { heatmapSize } from '../../model/config.js';
 
 export const EXPORT_FORMATS = ['tfjs', 'checkpoint'] as const;
 const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
@@ -95,7 +96,7 @@ export const exportCommand: Command = {
       }
       for (const file of result.files) io.out(`  wrote ${file}`);
       io.out(`TF.js LayersModel in ${result.dir} (${size(result.bytes)}): tf.loadLayersModel('<url of>/model.json');`
-        + ` input [N, ${c.inputSize}, ${c.inputSize}, 3] RGB in [0, 1], output the last stack's heatmaps [N, ${c.inputSize / 4}, ${c.inputSize / 4}, ${c.joints}]`);
+        + ` input [N, ${c.inputSize}, ${c.inputSize}, 3] RGB in [0, 1], output the last stack's heatmaps [N, ${heatmapSize(c)}, ${heatmapSize(c)}, ${c.joints}]`);
       return 0;
     } finally {
       model.dispose();

@@ -8,7 +8,7 @@ import { makeConfig } from '../../model/config.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { parsePrecision, usePrecision, type Precision } from '../../backend/precision.js';
 import { Trainer, type TrainReporter } from '../../train/trainer.js';
-import { TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
+import { parseTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
 import { readCheckpoint } from '../../model/checkpoint.js';
@@ -18,7 +18,14 @@ import { plateauFloor, type ScheduleChange, type ScheduleSpec } from '../../trai
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
 import { Progress } from '../progress.js';
 import { augmentOptions, type AugmentOptions } from '../../data/augment.js';
-import { availableParallelism } from 'node:os';
+import { defaultWorkers } from '../../data/batches.js';
+
+/** What may change when a run is resumed; the help of --resume and its error message are made from these. */
+const RESUMABLE = ['epochs', 'max-images', 'workers', 'backend', 'precision', 'keep-epochs', 'skip-bad-images'] as const;
+const RESCHEDULE = ['lr', 'lr-drop', 'lr-factor', 'plateau'] as const;
+const RESUME_FLAGS = new Set<string>(['resume', ...RESUMABLE, ...RESCHEDULE]);
+const flagList = (names: readonly string[]): string => names.map((n) => `--${n}`).join(', ');
+const RESUME_RULE = `only ${flagList(RESUMABLE)} and the schedule (${flagList(RESCHEDULE)})`;
 
 const FLAGS = {
   dataset: { type: 'string', choices: CLI_DATASETS, help: 'training data format' },
@@ -39,7 +46,7 @@ const FLAGS = {
   epochs: { type: 'int', min: 1, help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
   lr: { type: 'number', min: 0, help: `RMSprop learning rate (default ${TRAIN_DEFAULTS.lr})` },
   'lr-drop': { type: 'string', help: 'epochs (1-based) after which the rate is multiplied by --lr-factor, e.g. 30,38' },
-  'lr-factor': { type: 'number', min: 0, help: 'learning-rate drop factor (default 0.2)' },
+  'lr-factor': { type: 'number', min: 0, help: `learning-rate drop factor (default ${TRAIN_DEFAULTS.lrFactor})` },
   plateau: { type: 'int', min: 1, help: 'instead of --lr-drop: drop when validation has not improved for N epochs' },
   sigma: { type: 'number', min: 0, help: `target Gaussian sigma in heatmap pixels (default ${TRAIN_DEFAULTS.sigma})` },
   seed: { type: 'int', min: 0, help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
@@ -53,14 +60,12 @@ const FLAGS = {
   'keep-epochs': { type: 'boolean', help: 'keep a weights-only snapshot of every epoch in <run>/epochs/ (to average with export --average)' },
   'skip-bad-images': { type: 'boolean', help: 'train without the images that cannot be read (listed and counted) instead of stopping' },
   out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
-  resume: { type: 'string', help: 'continue the run in this folder (only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule: --lr, --lr-drop, --lr-factor, --plateau may change)' },
+  resume: { type: 'string', help: `continue the run in this folder (${RESUME_RULE} may change)` },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
   precision: { type: 'string', help: 'fp32 (default; on --resume the run\'s own), bf16 (native: bf16 convolutions, fp32 weights and accumulation), or auto (bf16 where the CPU has bf16 instructions)' },
 } as const;
 
 type Flags = ReturnType<typeof parseArgs<typeof FLAGS>>['flags'];
-
-const RESUME_FLAGS = new Set(['resume', 'epochs', 'max-images', 'workers', 'backend', 'precision', 'keep-epochs', 'skip-bad-images', 'lr', 'lr-drop', 'lr-factor', 'plateau']);
 
 function dropEpochs(spec: string): number[] {
   return spec.split(',').filter((x) => x.trim() !== '').map((x) => {
@@ -83,7 +88,7 @@ function scheduleChange(flags: Flags): ScheduleChange | undefined {
 
 function schedule(flags: Flags): ScheduleSpec {
   const base = flags.lr ?? TRAIN_DEFAULTS.lr;
-  const factor = flags['lr-factor'] ?? 0.2;
+  const factor = flags['lr-factor'] ?? TRAIN_DEFAULTS.lrFactor;
   if (flags.plateau !== undefined) {
     if (flags['lr-drop']) throw new InvalidArgumentError('give either --lr-drop or --plateau, not both');
     return { kind: 'plateau', base, patience: flags.plateau, factor, minLr: plateauFloor(base) };
@@ -138,7 +143,7 @@ async function newConfig(flags: Flags, backend: string, precision: Precision): P
     augment: !flags['no-augment'],
     ...(flags.augment !== undefined ? { augmentation: parseAugmentation(flags.augment, Boolean(flags['no-augment'])) } : {}),
     flipTest: !flags['no-flip-test'],
-    workers: flags.workers ?? Math.max(1, availableParallelism() - 1),
+    workers: flags.workers ?? defaultWorkers(),
     logEvery: flags['log-every'] ?? TRAIN_DEFAULTS.logEvery,
     checkpointMinutes: flags['checkpoint-minutes'] ?? TRAIN_DEFAULTS.checkpointMinutes,
     maxImages: flags['max-images'] ?? null,
@@ -164,14 +169,15 @@ export const trainCommand: Command = {
     if (flags.resume) {
       const extra = Object.keys(flags).filter((f) => !RESUME_FLAGS.has(f));
       if (extra.length) {
-        throw new InvalidArgumentError(`with --resume only --epochs, --max-images, --workers, --backend, --precision, --keep-epochs, --skip-bad-images and the schedule (--lr, --lr-drop, --lr-factor, --plateau) may be given (got --${extra.join(', --')})`);
+        throw new InvalidArgumentError(`with --resume ${RESUME_RULE} may be given (got --${extra.join(', --')})`);
       }
     }
     const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
     const precisionFlag = flags.precision !== undefined ? parsePrecision(flags.precision) : undefined;
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
-    const saved = flags.resume ? readJson(runPath(flags.resume, 'config'), 'run config') as TrainConfig : null;
+    const configPath = flags.resume ? runPath(flags.resume, 'config') : null;
+    const saved = configPath ? parseTrainConfig(readJson(configPath, 'run config'), configPath) : null;
     const precision = await usePrecision(precisionFlag ?? saved?.precision ?? 'fp32', choice.name);
     io.err(precision.message);
     const progress = new Progress((t) => process.stderr.write(t), Boolean(process.stderr.isTTY));
@@ -186,9 +192,9 @@ export const trainCommand: Command = {
     };
     let trainer: Trainer;
     let dir: string;
-    if (flags.resume) {
+    if (flags.resume && saved) {
       dir = flags.resume;
-      const base = saved as TrainConfig;
+      const base = saved;
       const config: TrainConfig = {
         ...base,
         precision: precision.precision,
