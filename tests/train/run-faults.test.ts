@@ -60,9 +60,12 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 
 test('kill -9 at random moments, including an epoch\'s last step and validation: --resume always finishes the run', { timeout: 300_000 }, async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'hg-kill-')), 'run');
-  // 2 steps per epoch and a checkpoint after every step: half of them land on an epoch's last step.
+  // 2 steps per epoch and a checkpoint after every step: half of them land on an epoch's last step. Eight epochs and
+  // short random waits, so that even on a fast machine the run outlasts the kills (a run that finishes first would
+  // leave kills untried, and the count below would fail).
+  const EPOCHS = 8;
   const fresh = ['train', '--dataset', 'lspet', '--root', LSPET, '--images', '1-8', '--val-images', '9-12', ...TINY,
-    '--epochs', '4', '--checkpoint-minutes', '0', '--out', dir, '--backend', 'cpu'];
+    '--epochs', String(EPOCHS), '--checkpoint-minutes', '0', '--out', dir, '--backend', 'cpu'];
   const rng = new Rng(11);
   let kills = 0;
   let duringValidation = 0;
@@ -79,7 +82,7 @@ test('kill -9 at random moments, including an epoch\'s last step and validation:
         if (finished === null) duringValidation++;
       } else {
         await until(() => finished !== null || logEntries(dir).length > before, 60_000);
-        await sleep(rng.uniform(0, 1500));
+        await sleep(rng.uniform(0, 300));
       }
       if (finished === null) {
         child.kill('SIGKILL');
@@ -96,10 +99,11 @@ test('kill -9 at random moments, including an epoch\'s last step and validation:
   // The run finished all its steps, each logged once and in order, with every epoch validated once.
   const entries = logEntries(dir);
   const steps = entries.filter((e) => e.type === 'train').map((e) => e.globalStep);
-  assert.deepEqual(steps, [1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.deepEqual(entries.filter((e) => e.type === 'val').map((e) => e.epoch), [1, 2, 3, 4]);
+  const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+  assert.deepEqual(steps, range(2 * EPOCHS));
+  assert.deepEqual(entries.filter((e) => e.type === 'val').map((e) => e.epoch), range(EPOCHS));
   const last = readCheckpoint(join(dir, 'last.ckpt'));
-  assert.equal((last.meta.position as { globalStep: number }).globalStep, 8);
+  assert.equal((last.meta.position as { globalStep: number }).globalStep, 2 * EPOCHS);
   assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp') || f === 'run.lock'), [], 'no temporary files or lock left');
 });
 
