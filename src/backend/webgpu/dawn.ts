@@ -1,0 +1,214 @@
+// The `webgpu` TensorFlow.js backend in Node (issue 22): Dawn's Node binding (the optional npm package `webgpu`)
+// provides navigator.gpu; we ask it for an adapter and a device ourselves, say which device it is (a software one,
+// SwiftShader or llvmpipe, is reported as such), watch the device for loss and uncaptured errors (out of memory), and
+// register @tensorflow/tfjs-backend-webgpu's backend on that device.
+import { existsSync } from 'node:fs';
+import { tf } from '../../tf.js';
+import { GpuDeviceError } from '../../errors.js';
+
+/** What the loaded device is: shown by `hourglass doctor`, `--backend webgpu` and `bench`. */
+export interface WebgpuDeviceInfo {
+  readonly vendor: string;
+  readonly architecture: string;
+  readonly description: string;
+  /** Dawn's backend and adapter type when it tells them (e.g. 'vulkan', 'cpu'). */
+  readonly adapterType: string;
+  /** A software rasteriser (SwiftShader, llvmpipe, a CPU adapter, a fallback adapter): slower than native. */
+  readonly software: boolean;
+  /** One line: 'SwiftShader Device (Subzero) (software: vulkan cpu adapter)'. */
+  readonly label: string;
+}
+
+// Minimal shapes of the WebGPU objects used here (the `webgpu` package is optional, so its types are not imported).
+interface AdapterInfoLike {
+  readonly vendor?: string;
+  readonly architecture?: string;
+  readonly description?: string;
+  readonly device?: string;
+  readonly adapterType?: string;
+  readonly backendType?: string;
+  readonly isFallbackAdapter?: boolean;
+}
+interface DeviceLike {
+  readonly lost: Promise<{ readonly reason?: string; readonly message?: string }>;
+  readonly features: { has(name: string): boolean };
+  destroy(): void;
+  addEventListener?(type: 'uncapturederror', listener: (event: { readonly error?: UncapturedError }) => void): void;
+  onuncapturederror?: ((event: { readonly error?: UncapturedError }) => void) | null;
+}
+interface AdapterLike {
+  readonly info?: AdapterInfoLike;
+  readonly isFallbackAdapter?: boolean;
+  readonly features: { has(name: string): boolean };
+  readonly limits: Record<string, number>;
+  requestDevice(descriptor?: unknown): Promise<DeviceLike>;
+}
+interface GpuLike {
+  requestAdapter(options?: unknown): Promise<AdapterLike | null>;
+}
+interface DawnModule {
+  create(options: string[]): GpuLike;
+  globals: Record<string, unknown>;
+}
+
+export const WEBGPU_BACKEND = 'webgpu';
+const SOFTWARE = /swiftshader|llvmpipe|lavapipe|softpipe|software|warp|basic render/i;
+
+/** Where Debian's chromium puts SwiftShader's Vulkan driver (the software device the tests use). */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+
+const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/local/lib'];
+
+/** The Vulkan loader Dawn opens on Linux, or null when none is in the usual places nor on LD_LIBRARY_PATH. */
+export function vulkanLoaderPath(env: NodeJS.ProcessEnv = process.env): string | null {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''), ...LIB_DIRS];
+  for (const dir of dirs) {
+    const path = `${dir}/libvulkan.so.1`;
+    if (existsSync(path)) return path;
+  }
+  return null;
+}
+
+/** The reason, in one line, that no adapter was found on this machine: what is missing and what to install. */
+export function noAdapterReason(platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  if (platform !== 'linux') return 'Dawn found no WebGPU adapter (update the GPU driver; on Windows D3D12, on macOS Metal is needed)';
+  if (vulkanLoaderPath(env) === null) {
+    return 'Dawn found no WebGPU adapter: the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1), and a Vulkan driver for the GPU is needed';
+  }
+  const icd = env.VK_ICD_FILENAMES ?? env.VK_DRIVER_FILES;
+  if (icd) return `Dawn found no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none (check the file and its library)`;
+  return 'Dawn found no WebGPU adapter: no Vulkan driver for a GPU is installed (install the GPU\'s Vulkan driver, e.g. the NVIDIA driver or mesa-vulkan-drivers; ' +
+    `for a software device: apt-get install chromium and VK_ICD_FILENAMES=${SWIFTSHADER_ICD})`;
+}
+
+export function describeAdapter(adapter: { readonly info?: AdapterInfoLike; readonly isFallbackAdapter?: boolean }): WebgpuDeviceInfo {
+  const info = adapter.info ?? {};
+  const text = (v: unknown): string => (typeof v === 'string' ? v.trim() : '');
+  const vendor = text(info.vendor);
+  const architecture = text(info.architecture);
+  const description = text(info.description) || text(info.device);
+  const adapterType = [text(info.backendType), text(info.adapterType)].filter((s) => s !== '').join(' ');
+  const fallback = adapter.isFallbackAdapter === true || info.isFallbackAdapter === true;
+  const software = fallback || /\bcpu\b/i.test(text(info.adapterType)) || SOFTWARE.test(`${vendor} ${architecture} ${description}`);
+  const name = [description, vendor && !description.toLowerCase().includes(vendor.toLowerCase()) ? `(${vendor})` : '', architecture]
+    .filter((s) => s !== '').join(' ') || 'unnamed adapter';
+  const kind = [software ? 'software' : 'hardware', adapterType, fallback ? 'fallback adapter' : ''].filter((s) => s !== '').join(', ');
+  return { vendor, architecture, description, adapterType, software, label: `${name} (${kind})` };
+}
+
+type UncapturedError = { readonly message?: string; readonly constructor?: { readonly name?: string } };
+
+/** The device in use and its first failure: it stops training (GpuDeviceError), and later reads are not trusted. */
+interface DeviceState {
+  readonly device: DeviceLike;
+  readonly info: WebgpuDeviceInfo;
+  /** What the device's 'uncapturederror' listener runs (also the test hook's way in). */
+  readonly onError: (event: { readonly error?: UncapturedError }) => void;
+  failure: GpuDeviceError | null;
+}
+
+let state: DeviceState | null = null;
+let loading: Promise<{ ok: true } | { ok: false; reason: string }> | null = null;
+
+/** Classifies an uncaptured WebGPU error: out of memory stops the run with advice; other errors name themselves. */
+export function uncapturedErrorMessage(error: UncapturedError | undefined): string {
+  const kind = error?.constructor?.name ?? 'GPUError';
+  const message = (error?.message ?? '').split('\n')[0].trim();
+  if (kind === 'GPUOutOfMemoryError' || /out of memory|OutOfMemory/i.test(message)) {
+    return `the GPU ran out of memory${message ? ` (${message})` : ''}: train with a smaller --batch`;
+  }
+  return `the GPU reported ${kind}${message ? `: ${message}` : ''}`;
+}
+
+function watch(device: DeviceLike, info: WebgpuDeviceInfo): DeviceState {
+  const fail = (what: string) => {
+    if (!s.failure) s.failure = new GpuDeviceError(`WebGPU device ${info.label}: ${what}`);
+  };
+  const s: DeviceState = { device, info, failure: null, onError: (event) => fail(uncapturedErrorMessage(event.error)) };
+  void device.lost.then((lost) => {
+    const reason = lost.reason && lost.reason !== 'unknown' ? lost.reason : '';
+    const message = (lost.message ?? '').split('\n')[0].trim();
+    const why = [reason, message].filter((x) => x !== '').join(': ');
+    fail(`device lost${why ? ` (${why})` : ''}`);
+  });
+  if (typeof device.addEventListener === 'function') device.addEventListener('uncapturederror', s.onError);
+  else device.onuncapturederror = s.onError;
+  return s;
+}
+
+async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let dawn: DawnModule;
+  try {
+    dawn = (await import('webgpu' as string)) as DawnModule;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    return { ok: false, reason: `the optional package webgpu (Dawn's Node binding) did not load (${why}); install it with npm install webgpu` };
+  }
+  if (process.platform === 'linux' && vulkanLoaderPath() === null) return { ok: false, reason: noAdapterReason() };
+  // tfjs-backend-webgpu registers a backend of its own on import when navigator.gpu exists: import it first.
+  const backendModule = await import('@tensorflow/tfjs-backend-webgpu');
+  for (const [name, value] of Object.entries(dawn.globals)) {
+    if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
+  }
+  const gpu = dawn.create([]);
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) return { ok: false, reason: noAdapterReason() };
+  const info = describeAdapter(adapter);
+  const limits = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures: adapter.features.has('timestamp-query') ? ['timestamp-query'] : [],
+    requiredLimits: Object.fromEntries(['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize',
+      'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'].map((k) => [k, limits[k]])),
+  });
+  // navigator.gpu is what the backend's constructor checks; Node >= 21 has a navigator of its own to extend.
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true, writable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+  state = watch(device, info);
+  const { WebGPUBackend } = backendModule;
+  tf.registerBackend(WEBGPU_BACKEND, () => new WebGPUBackend(device as never, adapter.info as never), 0);
+  return { ok: true };
+}
+
+/** Loads Dawn and registers the `webgpu` backend on its device, once per process; a failure says what is missing. */
+export function loadWebgpuBackend(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  loading ??= load().catch((err: unknown) => ({ ok: false as const, reason: `WebGPU failed to start (${(err as Error).message.split('\n')[0]})` }));
+  return loading;
+}
+
+/** The loaded device, or null before loadWebgpuBackend() succeeded. */
+export function webgpuDeviceInfo(): WebgpuDeviceInfo | null {
+  return state?.info ?? null;
+}
+
+/**
+ * Throws the device's first failure (lost, out of memory, another uncaptured error) as a GpuDeviceError; does nothing
+ * when the device is healthy or webgpu was never loaded. Called after each training step and before each checkpoint
+ * write: after a failure, values read back from the device cannot be trusted.
+ */
+export function checkWebgpuDevice(): void {
+  if (state?.failure) throw state.failure;
+}
+
+/**
+ * The device's failure behind `err` (an error a GPU operation threw, e.g. a read from a lost device), or null when
+ * webgpu was never loaded or its device is healthy. The device's loss event can arrive just after the failed read:
+ * this waits for it up to `waitMs`.
+ */
+export async function webgpuFailure(err: unknown, waitMs = 500): Promise<GpuDeviceError | null> {
+  if (!state) return null;
+  if (err instanceof GpuDeviceError) return err;
+  const deadline = Date.now() + waitMs;
+  while (!state.failure && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return state.failure;
+}
+
+/** Test hook: destroys the device as a driver reset would (its `lost` promise resolves with reason 'destroyed'). */
+export function destroyWebgpuDeviceForTests(): void {
+  state?.device.destroy();
+}
+
+/** Test hook: delivers an error to the device's 'uncapturederror' listener as Dawn would (e.g. a GPUOutOfMemoryError). */
+export function raiseWebgpuErrorForTests(error: UncapturedError): void {
+  state?.onError({ error });
+}
