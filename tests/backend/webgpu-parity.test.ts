@@ -145,3 +145,35 @@ test('one webgpu training step (network, loss, RMSprop) leaves the weights, opti
   assert.ok(actual.names.some((n) => /running/i.test(n)), 'running statistics are compared');
   actual.names.forEach((name, i) => assertClose(name, [actual.values[i]], [expected.values[i]], RTOL));
 });
+
+test('webgpu AddN of more inputs than one shader can bind (src/backend/webgpu/kernels.ts) matches cpu and frees its partial sums', { skip: SKIP_WEBGPU, timeout: 60_000 }, async () => {
+  requireWebgpu();
+  const gpuBytes = () => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? 0;
+  const sum = async (backend: string, count: number) => {
+    await tf.setBackend(backend);
+    try {
+      const bytes = gpuBytes();
+      const xs = Array.from({ length: count }, (_, i) => tf.tensor1d(randomArray(1000, 500 + i)));
+      const total = tf.addN(xs);
+      let data: Float32Array;
+      try {
+        data = Float32Array.from(await total.data());
+      } finally {
+        tf.dispose([total, ...xs]);
+      }
+      return { data, leftBytes: gpuBytes() - bytes };
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  };
+  for (const count of [2, 7, 8, 163]) {
+    const expected = await sum('cpu', count);
+    const actual = await sum('webgpu', count);
+    const err = relativeError(actual.data, expected.data);
+    assert.ok(err <= 1e-6, `addN of ${count}: relative error ${err.toExponential(2)}`);
+    assert.equal(actual.leftBytes, 0, `addN of ${count}: GPU memory left behind (partial sums)`);
+  }
+  const { checkWebgpuDevice } = await import('../../src/backend/webgpu/dawn.js');
+  await new Promise((resolve) => setTimeout(resolve, 50)); // uncaptured errors arrive as events
+  checkWebgpuDevice();
+});

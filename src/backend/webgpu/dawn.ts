@@ -2,9 +2,11 @@
 // provides navigator.gpu; we ask it for an adapter and a device ourselves, say which device it is (a software one,
 // SwiftShader or llvmpipe, is reported as such), watch the device for loss and uncaptured errors (out of memory), and
 // register @tensorflow/tfjs-backend-webgpu's backend on that device.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { tf } from '../../tf.js';
 import { GpuDeviceError } from '../../errors.js';
+import { registerWebgpuFixes } from './kernels.js';
 
 /** What the loaded device is: shown by `hourglass doctor`, `--backend webgpu` and `bench`. */
 export interface WebgpuDeviceInfo {
@@ -69,16 +71,49 @@ export function vulkanLoaderPath(env: NodeJS.ProcessEnv = process.env): string |
   return null;
 }
 
-/** The reason, in one line, that no adapter was found on this machine: what is missing and what to install. */
-export function noAdapterReason(platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): string {
-  if (platform !== 'linux') return 'Dawn found no WebGPU adapter (update the GPU driver; on Windows D3D12, on macOS Metal is needed)';
+const SOFTWARE_HINT = `for a software device (tests): apt-get install chromium and VK_ICD_FILENAMES=${SWIFTSHADER_ICD}`;
+
+/** Vulkan driver manifests (ICD .json files) the loader would read: those the environment names, else the usual folders. */
+export function vulkanDriverFiles(env: NodeJS.ProcessEnv = process.env): { readonly named: string | null; readonly found: readonly string[] } {
+  const jsonIn = (dir: string): string[] => {
+    try {
+      return readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => `${dir}/${f}`);
+    } catch {
+      return [];
+    }
+  };
+  const named = env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES || null;
+  if (named) return { named, found: named.split(':').filter((p) => p !== '' && existsSync(p)).flatMap((p) => (p.endsWith('.json') ? [p] : jsonIn(p))) };
+  const config = (env.XDG_CONFIG_DIRS || '/etc/xdg').split(':');
+  const data = (env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':');
+  const dirs = [...config, '/etc', ...data, `${env.HOME ?? homedir()}/.local/share`].map((d) => `${d}/vulkan/icd.d`);
+  return { named: null, found: [...new Set(dirs)].flatMap(jsonIn) };
+}
+
+/**
+ * On Linux, what keeps Dawn from finding any Vulkan device before it is asked (so that the answer is one line of
+ * ours rather than Dawn's warnings): the loader library, or any driver manifest. null when both are there.
+ */
+export function vulkanProblem(env: NodeJS.ProcessEnv = process.env): string | null {
   if (vulkanLoaderPath(env) === null) {
-    return 'Dawn found no WebGPU adapter: the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1), and a Vulkan driver for the GPU is needed';
+    return 'no WebGPU adapter: the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1), and a Vulkan driver for the GPU is needed';
   }
-  const icd = env.VK_ICD_FILENAMES ?? env.VK_DRIVER_FILES;
-  if (icd) return `Dawn found no WebGPU adapter: the Vulkan driver named by VK_ICD_FILENAMES/VK_DRIVER_FILES (${icd}) gave none (check the file and its library)`;
-  return 'Dawn found no WebGPU adapter: no Vulkan driver for a GPU is installed (install the GPU\'s Vulkan driver, e.g. the NVIDIA driver or mesa-vulkan-drivers; ' +
-    `for a software device: apt-get install chromium and VK_ICD_FILENAMES=${SWIFTSHADER_ICD})`;
+  const drivers = vulkanDriverFiles(env);
+  if (drivers.named !== null && drivers.found.length === 0) {
+    return `no WebGPU adapter: the Vulkan driver files named by VK_DRIVER_FILES/VK_ICD_FILENAMES (${drivers.named}) do not exist (give an existing .json; ${SOFTWARE_HINT})`;
+  }
+  if (drivers.found.length === 0) {
+    return 'no WebGPU adapter: no Vulkan driver is installed (install the GPU\'s: the NVIDIA driver with its Vulkan part, or mesa-vulkan-drivers; ' +
+      `${SOFTWARE_HINT})`;
+  }
+  return null;
+}
+
+/** The reason, in one line, that Dawn found no adapter although a loader and a driver are installed. */
+export function noAdapterReason(platform: string = process.platform, env: NodeJS.ProcessEnv = process.env): string {
+  if (platform !== 'linux') return 'Dawn found no WebGPU adapter (update the GPU driver: WebGPU needs D3D12 on Windows, Metal on macOS)';
+  const drivers = vulkanDriverFiles(env);
+  return `Dawn found no WebGPU adapter: the Vulkan driver(s) ${drivers.found.join(', ')} offered no device (check that the GPU and its driver match; ${SOFTWARE_HINT})`;
 }
 
 export function describeAdapter(adapter: { readonly info?: AdapterInfoLike; readonly isFallbackAdapter?: boolean }): WebgpuDeviceInfo {
@@ -144,7 +179,8 @@ async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {
     const why = (err as Error).message.split('\n')[0];
     return { ok: false, reason: `the optional package webgpu (Dawn's Node binding) did not load (${why}); install it with npm install webgpu` };
   }
-  if (process.platform === 'linux' && vulkanLoaderPath() === null) return { ok: false, reason: noAdapterReason() };
+  const problem = process.platform === 'linux' ? vulkanProblem() : null;
+  if (problem) return { ok: false, reason: problem };
   // tfjs-backend-webgpu registers a backend of its own on import when navigator.gpu exists: import it first.
   const backendModule = await import('@tensorflow/tfjs-backend-webgpu');
   for (const [name, value] of Object.entries(dawn.globals)) {
@@ -166,6 +202,7 @@ async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {
   else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
   state = watch(device, info);
   const { WebGPUBackend } = backendModule;
+  registerWebgpuFixes(WEBGPU_BACKEND);
   tf.registerBackend(WEBGPU_BACKEND, () => new WebGPUBackend(device as never, adapter.info as never), 0);
   return { ok: true };
 }
@@ -182,22 +219,22 @@ export function webgpuDeviceInfo(): WebgpuDeviceInfo | null {
 }
 
 /**
- * Throws the device's first failure (lost, out of memory, another uncaptured error) as a GpuDeviceError; does nothing
- * when the device is healthy or webgpu was never loaded. Called after each training step and before each checkpoint
+ * Throws the device's first failure (lost, out of memory, another uncaptured error) as a GpuDeviceError while webgpu
+ * is the active backend; does nothing when the device is healthy, or another backend is active. Called after each training step and before each checkpoint
  * write: after a failure, values read back from the device cannot be trusted.
  */
 export function checkWebgpuDevice(): void {
-  if (state?.failure) throw state.failure;
+  if (state?.failure && tf.getBackend() === WEBGPU_BACKEND) throw state.failure;
 }
 
 /**
  * The device's failure behind `err` (an error a GPU operation threw, e.g. a read from a lost device), or null when
- * webgpu was never loaded or its device is healthy. The device's loss event can arrive just after the failed read:
+ * webgpu is not the active backend or its device is healthy. The device's loss event can arrive just after the failed read:
  * this waits for it up to `waitMs`.
  */
 export async function webgpuFailure(err: unknown, waitMs = 500): Promise<GpuDeviceError | null> {
-  if (!state) return null;
   if (err instanceof GpuDeviceError) return err;
+  if (!state || tf.getBackend() !== WEBGPU_BACKEND) return null;
   const deadline = Date.now() + waitMs;
   while (!state.failure && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
   return state.failure;
@@ -211,4 +248,9 @@ export function destroyWebgpuDeviceForTests(): void {
 /** Test hook: delivers an error to the device's 'uncapturederror' listener as Dawn would (e.g. a GPUOutOfMemoryError). */
 export function raiseWebgpuErrorForTests(error: UncapturedError): void {
   state?.onError({ error });
+}
+
+/** Test hook: forgets a failure raised by raiseWebgpuErrorForTests on a device that still works. */
+export function forgetWebgpuFailureForTests(): void {
+  if (state) state.failure = null;
 }
