@@ -61,7 +61,7 @@ const LOADERS: Record<BackendName, Loader> = {
   },
   async webgpu() {
     if (IS_NODE) {
-      const mod = (await importOptional(new URL('./webgpu/dawn.js', import.meta.url).href)) as typeof import('./webgpu/dawn.js');
+      const mod = await import('./webgpu/dawn.js');
       return mod.loadWebgpuBackend();
     }
     try {
@@ -117,7 +117,7 @@ export interface BackendProbe {
 /** The device webgpu runs on in Node, once loaded (null elsewhere). */
 async function webgpuDevice(name: BackendName): Promise<import('./webgpu/dawn.js').WebgpuDeviceInfo | null> {
   if (name !== 'webgpu' || !IS_NODE) return null;
-  const mod = (await importOptional(new URL('./webgpu/dawn.js', import.meta.url).href)) as typeof import('./webgpu/dawn.js');
+  const mod = await import('./webgpu/dawn.js');
   return mod.webgpuDeviceInfo();
 }
 

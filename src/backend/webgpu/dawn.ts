@@ -62,8 +62,8 @@ export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/local/lib'];
 
 /** The Vulkan loader Dawn opens on Linux, or null when none is in the usual places nor on LD_LIBRARY_PATH. */
-export function vulkanLoaderPath(env: NodeJS.ProcessEnv = process.env): string | null {
-  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''), ...LIB_DIRS];
+export function vulkanLoaderPath(env: NodeJS.ProcessEnv = process.env, libDirs: readonly string[] = LIB_DIRS): string | null {
+  const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter((d) => d !== ''), ...libDirs];
   for (const dir of dirs) {
     const path = `${dir}/libvulkan.so.1`;
     if (existsSync(path)) return path;
@@ -94,8 +94,8 @@ export function vulkanDriverFiles(env: NodeJS.ProcessEnv = process.env): { reado
  * On Linux, what keeps Dawn from finding any Vulkan device before it is asked (so that the answer is one line of
  * ours rather than Dawn's warnings): the loader library, or any driver manifest. null when both are there.
  */
-export function vulkanProblem(env: NodeJS.ProcessEnv = process.env): string | null {
-  if (vulkanLoaderPath(env) === null) {
+export function vulkanProblem(env: NodeJS.ProcessEnv = process.env, libDirs: readonly string[] = LIB_DIRS): string | null {
+  if (vulkanLoaderPath(env, libDirs) === null) {
     return 'no WebGPU adapter: the Vulkan loader libvulkan.so.1 is missing (apt-get install libvulkan1), and a Vulkan driver for the GPU is needed';
   }
   const drivers = vulkanDriverFiles(env);
