@@ -60,6 +60,8 @@ export interface EngineResult {
   readonly version: string;
   /** What it ran on, where that is not this machine's CPU: webgpu's adapter, PyTorch's CUDA device. */
   readonly device?: string;
+  /** Where a training step's time goes, when the engine can tell (webgpu: dispatches, wall and GPU time). */
+  readonly profile?: string;
 }
 
 /** An engine that could not be measured: one line why. */

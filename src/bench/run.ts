@@ -142,6 +142,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     const devices = [...new Set(results.filter((r) => r.engine === engine && r.device).map((r) => r.device))];
     if (devices.length) notes.push(`${engine} ran on ${devices.join(', ')}`);
   }
+  for (const r of results) if (r.profile) notes.push(`${r.engine} on ${r.config}: ${r.profile}`);
   if (results.some((r) => r.engine === 'pytorch' && r.device?.startsWith('cuda'))) {
     notes.push('PyTorch ran on the GPU: compare it with webgpu; the native/PyTorch ratios compare a CPU with a GPU');
   }

@@ -44,8 +44,8 @@ async function timeInference(model: HourglassModel, runs: number, warmup: number
   return median(times);
 }
 
-/** Training images/s over `steps` timed steps of batch `batch`, after `warmup` untimed ones. */
-async function timeTraining(model: HourglassModel, batch: number, steps: number, warmup: number): Promise<number> {
+/** Training images/s over `steps` timed steps of batch `batch`, after `warmup` untimed ones; on webgpu, where the time goes. */
+async function timeTraining(model: HourglassModel, batch: number, steps: number, warmup: number, profile: boolean): Promise<{ imgPerSec: number; profile?: string }> {
   const { inputSize: s, joints: k } = model.config;
   const vars = model.params.trainable();
   const varList = [...vars.values()];
@@ -54,13 +54,14 @@ async function timeTraining(model: HourglassModel, batch: number, steps: number,
   const x = tf.randomUniform([batch, s, s, 3], 0, 1, 'float32', 1) as Tensor4D; // [B, S, S, 3]
   const y = tf.randomUniform([batch, heatmapSize(model.config), heatmapSize(model.config), k], 0, 1, 'float32', 2) as Tensor4D; // [B, S/4, S/4, K]
   const w = tf.ones([batch, k]) as Tensor2D; // [B, K]
-  const step = async (): Promise<void> => {
-    const value = tf.tidy(() => {
-      const r = tf.variableGrads(() => heatmapLoss(model.forward(x, { training: true }), y, w), varList);
-      const byName = new Map<string, Tensor>(Object.entries(r.grads).map(([id, g]) => [nameOf.get(id) as string, g]));
-      optimizer.apply(byName, LEARNING_RATE);
-      return r.value;
-    });
+  /** Issues one step's kernels; returns the loss, not yet read. */
+  const issue = (): Tensor => tf.tidy(() => {
+    const r = tf.variableGrads(() => heatmapLoss(model.forward(x, { training: true }), y, w), varList);
+    const byName = new Map<string, Tensor>(Object.entries(r.grads).map(([id, g]) => [nameOf.get(id) as string, g]));
+    optimizer.apply(byName, LEARNING_RATE);
+    return r.value;
+  });
+  const finish = async (value: Tensor): Promise<void> => {
     try {
       const loss = (await value.data())[0];
       if (!Number.isFinite(loss)) throw new Error(`training step gave a non-finite loss (${loss})`);
@@ -70,14 +71,49 @@ async function timeTraining(model: HourglassModel, batch: number, steps: number,
     checkWebgpuDevice();
   };
   try {
-    for (let i = 0; i < warmup; i++) await step();
+    for (let i = 0; i < warmup; i++) await finish(issue());
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) await step();
-    return (batch * steps * 1000) / (performance.now() - t0);
+    for (let i = 0; i < steps; i++) await finish(issue());
+    const imgPerSec = (batch * steps * 1000) / (performance.now() - t0);
+    return profile ? { imgPerSec, profile: await profileWebgpuStep(issue, finish) } : { imgPerSec };
   } finally {
     tf.dispose([x, y, w]);
     optimizer.dispose();
   }
+}
+
+/**
+ * Where a webgpu training step's time goes (issue 22): GPU programs dispatched in one step and its wall time, then
+ * the GPU's own time over another step from timestamp queries, where the device has them (Dawn may need
+ * HOURGLASS_DAWN_OPTIONS='enable-dawn-features=allow_unsafe_apis'); timing each program alters the step, so its
+ * wall time is not used.
+ */
+async function profileWebgpuStep(issue: () => Tensor, finish: (value: Tensor) => Promise<void>): Promise<string> {
+  const backend = tf.backend() as unknown as { runWebGPUProgram: (...args: unknown[]) => unknown };
+  const run = backend.runWebGPUProgram;
+  let dispatches = 0;
+  backend.runWebGPUProgram = function counted(this: unknown, ...args: unknown[]) {
+    dispatches += 1;
+    return run.apply(this, args);
+  };
+  let wallMs: number;
+  try {
+    const t0 = performance.now();
+    await finish(issue());
+    wallMs = performance.now() - t0;
+  } finally {
+    backend.runWebGPUProgram = run;
+  }
+  const perDispatch = `${dispatches} GPU programs dispatched per training step, ${(wallMs / Math.max(1, dispatches)).toFixed(3)} ms of wall time each (${wallMs.toFixed(0)} ms step)`;
+  let value: Tensor | null = null;
+  const timing = await tf.time(() => {
+    value = issue();
+  });
+  if (value) await finish(value);
+  const kernelMs = typeof timing.kernelMs === 'number' && timing.kernelMs > 0 ? timing.kernelMs : null;
+  return kernelMs === null
+    ? `${perDispatch}; GPU time not measured (no timestamp-query on this device)`
+    : `${perDispatch}; the GPU's own time for a step: ${kernelMs.toFixed(0)} ms (timestamp queries, over another step)`;
 }
 
 /** Runs one phase; its error says which phase failed (and, for wasm's bare abort, the likely cause). */
@@ -105,9 +141,10 @@ async function main(): Promise<void> {
   const model = HourglassModel.create(config.model, 1);
   try {
     const inferMs = request.inferRuns > 0 ? await phase(request, 'inference at batch 1', () => timeInference(model, request.inferRuns, request.inferWarmup)) : null;
-    const trainImgPerSec = request.trainSteps > 0
-      ? await phase(request, `training at batch ${request.trainBatch}`, () => timeTraining(model, request.trainBatch, request.trainSteps, request.trainWarmup))
+    const training = request.trainSteps > 0
+      ? await phase(request, `training at batch ${request.trainBatch}`, () => timeTraining(model, request.trainBatch, request.trainSteps, request.trainWarmup, request.engine === 'webgpu'))
       : null;
+    const trainImgPerSec = training ? training.imgPerSec : null;
     const gpu = request.engine === 'webgpu' ? webgpuDeviceInfo() : null;
     const result: EngineResult = {
       engine: request.engine,
@@ -120,6 +157,7 @@ async function main(): Promise<void> {
       parameters: model.parameterCount(),
       version: `tfjs ${tf.version_core}`,
       ...(gpu ? { device: gpu.label } : {}),
+      ...(training?.profile ? { profile: training.profile } : {}),
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {

@@ -177,3 +177,32 @@ test('webgpu AddN of more inputs than one shader can bind (src/backend/webgpu/ke
   await new Promise((resolve) => setTimeout(resolve, 50)); // uncaptured errors arrive as events
   checkWebgpuDevice();
 });
+
+test('webgpu RMSprop in WGSL (src/backend/webgpu/rmsprop.ts) is the webgpu backend\'s update and matches the portable one on cpu', { skip: SKIP_WEBGPU, timeout: 60_000 }, async () => {
+  requireWebgpu();
+  const { webgpuRmspropUpdate } = await import('../../src/backend/webgpu/rmsprop.js');
+  const { ops } = await import('../../src/model/ops.js');
+  const shape = [3, 3, 8, 5];
+  const size = 3 * 3 * 8 * 5;
+  const update = async (backend: string) => {
+    await tf.setBackend(backend);
+    try {
+      const slotData = randomArray(size, 12, 0, 1e-3);
+      slotData.fill(0, 0, 40); // a fresh slot, as on the first step
+      const [p, v] = tf.tidy(() => ops().rmspropUpdate(tf.tensor(randomArray(size, 11), shape), tf.tensor(slotData, shape),
+        tf.tensor(randomArray(size, 13, -1e-2, 1e-2), shape), 2.5e-4, 0.99, 1e-8));
+      try {
+        return { update: ops().rmspropUpdate, values: await read([p, v]) };
+      } finally {
+        tf.dispose([p, v]);
+      }
+    } finally {
+      await tf.setBackend('cpu');
+    }
+  };
+  const expected = await update('cpu');
+  const actual = await update('webgpu');
+  assert.equal(actual.update, webgpuRmspropUpdate, 'the webgpu backend uses the WGSL update');
+  assert.notEqual(expected.update, webgpuRmspropUpdate);
+  assertClose('rmsprop [param, slot]', actual.values, expected.values, 1e-6);
+});

@@ -1,12 +1,13 @@
 // The `webgpu` TensorFlow.js backend in Node (issue 22): Dawn's Node binding (the optional npm package `webgpu`)
 // provides navigator.gpu; we ask it for an adapter and a device ourselves, say which device it is (a software one,
 // SwiftShader or llvmpipe, is reported as such), watch the device for loss and uncaptured errors (out of memory), and
-// register @tensorflow/tfjs-backend-webgpu's backend on that device.
+// register @tensorflow/tfjs-backend-webgpu's backend on that device, with our fixes (kernels.ts) and RMSprop (rmsprop.ts).
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { tf } from '../../tf.js';
 import { GpuDeviceError } from '../../errors.js';
 import { registerWebgpuFixes } from './kernels.js';
+import { registerWebgpuRmsprop } from './rmsprop.js';
 
 /** What the loaded device is: shown by `hourglass doctor`, `--backend webgpu` and `bench`. */
 export interface WebgpuDeviceInfo {
@@ -186,7 +187,8 @@ async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {
   for (const [name, value] of Object.entries(dawn.globals)) {
     if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
   }
-  const gpu = dawn.create([]);
+  // HOURGLASS_DAWN_OPTIONS: Dawn's own options, ';'-separated (e.g. enable-dawn-features=allow_unsafe_apis for timestamp queries).
+  const gpu = dawn.create((process.env.HOURGLASS_DAWN_OPTIONS ?? '').split(';').map((o) => o.trim()).filter((o) => o !== ''));
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) return { ok: false, reason: noAdapterReason() };
   const info = describeAdapter(adapter);
@@ -203,6 +205,7 @@ async function load(): Promise<{ ok: true } | { ok: false; reason: string }> {
   state = watch(device, info);
   const { WebGPUBackend } = backendModule;
   registerWebgpuFixes(WEBGPU_BACKEND);
+  registerWebgpuRmsprop();
   tf.registerBackend(WEBGPU_BACKEND, () => new WebGPUBackend(device as never, adapter.info as never), 0);
   return { ok: true };
 }
