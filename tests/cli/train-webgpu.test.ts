@@ -14,7 +14,7 @@ import { HourglassModel } from '../../src/model/model.js';
 import { readCheckpoint, saveModel } from '../../src/model/checkpoint.js';
 import { parseRunPosition } from '../../src/train/position.js';
 import {
-  destroyWebgpuDeviceForTests, forgetWebgpuFailureForTests, raiseWebgpuErrorForTests,
+  destroyWebgpuDeviceForTests, forgetWebgpuFailureForTests, raiseWebgpuErrorForTests, webgpuDeviceInfo,
 } from '../../src/backend/webgpu/dawn.js';
 import { captureIo as capture } from './capture.js';
 import { FIXTURES, REPO } from '../data/paths.js';
@@ -97,6 +97,24 @@ async function failMidRun(name: string, fail: () => void, message: RegExp): Prom
   assert.equal(lastStep(dir), saved + 1);
   assert.equal(losses(dir).length, saved + 1, 'the log goes on from the checkpoint');
 }
+
+test('doctor lists webgpu as loading, with its device, and auto passing it over', { skip: SKIP_WEBGPU, timeout: 60_000 }, async () => {
+  requireWebgpu();
+  const io = capture();
+  assert.equal(await main(['doctor', '--json'], io), 0);
+  const report = JSON.parse(io.lines.join('\n')) as { auto: string; backends: { name: string; ok: boolean; note?: string }[] };
+  const webgpu = report.backends.find((b) => b.name === 'webgpu');
+  assert.ok(webgpu?.ok, JSON.stringify(webgpu));
+  const info = webgpuDeviceInfo();
+  assert.ok(info);
+  assert.ok(webgpu.note?.startsWith(info.label), webgpu.note);
+  assert.match(webgpu.note ?? '', /auto does not pick it/);
+  if (info.software) assert.match(webgpu.note ?? '', /a software device, slower than native/);
+  assert.notEqual(report.auto, 'webgpu');
+  const text = capture();
+  assert.equal(await main(['doctor'], text), 0);
+  assert.match(text.lines.join('\n'), /webgpu +loads \(.+auto does not pick it \(ask with --backend webgpu\)\)/);
+});
 
 test('a short webgpu run writes a checkpoint that --resume continues on cpu', { skip: SKIP_WEBGPU, timeout: 150_000 }, async () => {
   requireWebgpu();
