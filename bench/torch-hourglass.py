@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # PyTorch peer of src/model for `hourglass bench` (bench only, never the product): the same stacked hourglass, layer
 # for layer, timed for batch-1 inference and RMSprop training; or exported to ONNX for the onnxruntime-node peer.
-# Usage: python3 bench/torch-hourglass.py '<MeasureRequest JSON>' [--stacks S --features F --input N --joints K]
+# On CUDA when torch sees a GPU (--device auto, the default), else on the CPU with the issue's thread settings.
+# Usage: python3 bench/torch-hourglass.py '<MeasureRequest JSON>' [--stacks S --features F --input N --joints K] [--device auto|cpu|cuda]
 #        python3 bench/torch-hourglass.py --export model.onnx --stacks S --features F --input N --joints K
 import argparse
 import json
@@ -102,25 +103,31 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # ru_maxrss is KiB on Linux
 
 
-def time_inference(net, size, runs, warmup):
+def sync(device):
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+
+
+def time_inference(net, size, runs, warmup, device):
     net.eval()
-    x = torch.rand(1, 3, size, size)
+    x = torch.rand(1, 3, size, size, device=device)
     times = []
     with torch.no_grad():
         for i in range(warmup + runs):
+            sync(device)
             t0 = time.perf_counter()
-            net(x)[-1].sum().item()
+            net(x)[-1].sum().item()  # .item() waits for the result, on the GPU too
             if i >= warmup:
                 times.append((time.perf_counter() - t0) * 1000)
     return statistics.median(times)
 
 
-def time_training(net, size, joints, batch, steps, warmup):
+def time_training(net, size, joints, batch, steps, warmup, device):
     net.train()
     opt = torch.optim.RMSprop(net.parameters(), lr=2.5e-4, alpha=0.99, eps=1e-8)
-    x = torch.rand(batch, 3, size, size)
-    y = torch.rand(batch, joints, size // 4, size // 4)
-    w = torch.ones(batch, joints)
+    x = torch.rand(batch, 3, size, size, device=device)
+    y = torch.rand(batch, joints, size // 4, size // 4, device=device)
+    w = torch.ones(batch, joints, device=device)
 
     def step():
         opt.zero_grad(set_to_none=True)
@@ -133,10 +140,28 @@ def time_training(net, size, joints, batch, steps, warmup):
 
     for _ in range(warmup):
         step()
+    sync(device)
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
+    sync(device)
     return batch * steps / (time.perf_counter() - t0)
+
+
+def pick_device(asked):
+    """'auto': cuda when torch sees a GPU, else cpu; 'cuda' without one is an error."""
+    if asked == 'cpu' or (asked == 'auto' and not torch.cuda.is_available()):
+        return torch.device('cpu')
+    if not torch.cuda.is_available():
+        raise RuntimeError('--device cuda: torch.cuda.is_available() is False (no GPU, or a torch built without CUDA)')
+    torch.backends.cudnn.benchmark = True  # what a PyTorch user training on a GPU sets
+    return torch.device('cuda')
+
+
+def describe_device(device, threads):
+    if device.type == 'cuda':
+        return f'cuda ({torch.cuda.get_device_name(device)}, CUDA {torch.version.cuda})'
+    return f'cpu ({threads} threads)'
 
 
 def main():
@@ -148,6 +173,7 @@ def main():
     p.add_argument('--input', type=int, required=True)
     p.add_argument('--joints', type=int, required=True)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--device', choices=['auto', 'cpu', 'cuda'], default='auto')
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
@@ -163,12 +189,15 @@ def main():
     if not a.request:
         p.error('give a MeasureRequest JSON or --export FILE')
     r = json.loads(a.request)
-    infer_ms = time_inference(net, a.input, r['inferRuns'], r['inferWarmup']) if r['inferRuns'] > 0 else None
-    train = time_training(net, a.input, a.joints, r['trainBatch'], r['trainSteps'], r['trainWarmup']) if r['trainSteps'] > 0 else None
+    device = pick_device(a.device)
+    net = net.to(device)
+    infer_ms = time_inference(net, a.input, r['inferRuns'], r['inferWarmup'], device) if r['inferRuns'] > 0 else None
+    train = time_training(net, a.input, a.joints, r['trainBatch'], r['trainSteps'], r['trainWarmup'], device) if r['trainSteps'] > 0 else None
     print(json.dumps({
         'engine': 'pytorch', 'config': r['config'], 'inferMs': infer_ms, 'trainImgPerSec': train, 'peakRssMb': peak_rss_mb(),
         'trainBatch': r['trainBatch'] if r['trainSteps'] > 0 else None, 'trainSteps': r['trainSteps'],
         'parameters': parameters, 'version': f'torch {torch.__version__} ({torch.get_num_threads()} threads)',
+        'device': describe_device(device, torch.get_num_threads()),
     }))
 
 

@@ -24,6 +24,9 @@ export class CheckpointMismatchError extends HourglassError {}
 /** A backend was asked for but cannot be used here. */
 export class BackendUnavailableError extends HourglassError {}
 
+/** The GPU device failed during a run: lost (driver reset, unplugged, destroyed) or out of memory. */
+export class GpuDeviceError extends HourglassError {}
+
 /** Training diverged (NaN or infinite loss or weights). */
 export class DivergenceError extends HourglassError {}
 

@@ -35,7 +35,7 @@ export interface EstimatorOptions {
    * does not dispose it). Default: the bundled LSP-14 model.
    */
   readonly model?: string | HourglassModel;
-  /** 'auto' (default: the fastest available), 'native', 'wasm', 'cpu', 'tensorflow'. */
+  /** 'auto' (default: the fastest available), 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu' (Node: through Dawn, docs/gpu.md). */
   readonly backend?: BackendName | 'auto';
   /** Joint names and flip pairs; default: the skeleton stored with the model. */
   readonly skeleton?: Skeleton;

@@ -1,5 +1,7 @@
 // The single place that picks the TensorFlow.js backend. 'auto' takes the fastest one present
 // (native > tensorflow > wasm > cpu in Node; webgpu > webgl > wasm > cpu in a browser) and says which it took and why.
+// In Node, webgpu (Dawn, src/backend/webgpu/dawn.ts) is used when asked for: auto does not start a GPU device to
+// find out whether it would be faster (docs/gpu.md).
 import { tf } from '../tf.js';
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 
@@ -58,7 +60,10 @@ const LOADERS: Record<BackendName, Loader> = {
     return { ok: true }; // registered by the umbrella package in browsers
   },
   async webgpu() {
-    if (IS_NODE) return { ok: false, reason: 'webgpu needs a browser (or the webgpu package)' };
+    if (IS_NODE) {
+      const mod = await import('./webgpu/dawn.js');
+      return mod.loadWebgpuBackend();
+    }
     try {
       await importOptional('@tensorflow/tfjs-backend-webgpu');
       return { ok: true };
@@ -105,6 +110,22 @@ export interface BackendProbe {
   readonly ok: boolean;
   /** Why it cannot be used ('' when it can). */
   readonly reason: string;
+  /** What it runs on, when that is worth saying (webgpu: the device, and whether it is a software one). */
+  readonly note?: string;
+}
+
+/** The device webgpu runs on in Node, once loaded (null elsewhere). */
+async function webgpuDevice(name: BackendName): Promise<import('./webgpu/dawn.js').WebgpuDeviceInfo | null> {
+  if (name !== 'webgpu' || !IS_NODE) return null;
+  const mod = await import('./webgpu/dawn.js');
+  return mod.webgpuDeviceInfo();
+}
+
+/** What `hourglass doctor` adds for a loaded backend: the device webgpu runs on and why auto passes it over. */
+async function backendNote(name: BackendName): Promise<string> {
+  const info = await webgpuDevice(name);
+  if (!info) return '';
+  return `${info.label}; ${info.software ? 'a software device, slower than native: ' : ''}auto does not pick it (ask with --backend webgpu)`;
 }
 
 /**
@@ -115,7 +136,8 @@ export async function probeBackends(): Promise<BackendProbe[]> {
   const probes: BackendProbe[] = [];
   for (const name of [...AUTO_ORDER, ...BACKEND_NAMES.filter((n) => !AUTO_ORDER.includes(n))]) {
     const result = await activate(name);
-    probes.push({ name, ok: result.ok, reason: result.ok ? '' : result.reason });
+    const note = result.ok ? await backendNote(name) : '';
+    probes.push({ name, ok: result.ok, reason: result.ok ? '' : result.reason, ...(note ? { note } : {}) });
   }
   const first = probes.find((p) => p.ok);
   if (first) await activate(first.name);
@@ -127,7 +149,9 @@ export async function useBackend(request: BackendRequest = 'auto'): Promise<Back
   if (request !== 'auto') {
     const result = await activate(request);
     if (!result.ok) throw new BackendUnavailableError(`backend '${request}' is not available: ${result.reason}`);
-    return { name: request, message: `backend: ${request}` };
+    const gpu = await webgpuDevice(request);
+    const on = gpu ? ` on ${gpu.label}${gpu.software ? ': a software device, far slower than a GPU (and than native)' : ''}` : '';
+    return { name: request, message: `backend: ${request}${on}` };
   }
   const skipped: string[] = [];
   for (const name of AUTO_ORDER) {

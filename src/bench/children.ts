@@ -70,6 +70,7 @@ export function parseEngineResult(value: unknown): Outcome<EngineResult> {
   for (const field of ['inferMs', 'trainImgPerSec', 'trainBatch']) if (!isNumberOrNull(r[field])) return bad(field, 'a number or null');
   for (const field of ['peakRssMb', 'trainSteps', 'parameters']) if (typeof r[field] !== 'number') return bad(field, 'a number');
   if (typeof r['version'] !== 'string') return bad('version', 'a string');
+  for (const field of ['device', 'profile']) if (r[field] !== undefined && typeof r[field] !== 'string') return bad(field, 'a string when present');
   return { ok: true, value: value as EngineResult };
 }
 

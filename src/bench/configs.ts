@@ -2,12 +2,19 @@
 // measurement on one configuration reports. Shared by the bench command, its child processes and the report.
 import { makeConfig, type HourglassConfig } from '../model/config.js';
 
-export const BENCH_CONFIG_NAMES = ['small', 'paper2'] as const;
+/** tiny: a smoke test of an engine (a software GPU device, CI), not a measurement; bench runs it only when asked. */
+export const BENCH_CONFIG_NAMES = ['small', 'paper2', 'tiny'] as const;
 export type BenchConfigName = (typeof BENCH_CONFIG_NAMES)[number];
+export const DEFAULT_BENCH_CONFIGS: readonly BenchConfigName[] = ['small', 'paper2'];
 
-/** native-bf16: the native backend with --precision bf16 (bf16 convolutions, fp32 accumulation; issue 16). */
-export const ENGINE_NAMES = ['native', 'native-bf16', 'wasm', 'pytorch', 'onnxruntime'] as const;
+/**
+ * native-bf16: the native backend with --precision bf16 (bf16 convolutions, fp32 accumulation; issue 16).
+ * webgpu: TF.js on a GPU through Dawn (issue 22); measured only when asked for (it needs a GPU to mean anything).
+ * pytorch: the PyTorch peer, on CUDA when torch sees a GPU (BenchOptions.torchDevice).
+ */
+export const ENGINE_NAMES = ['native', 'native-bf16', 'wasm', 'webgpu', 'pytorch', 'onnxruntime'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
+export const DEFAULT_ENGINES: readonly EngineName[] = ENGINE_NAMES.filter((e) => e !== 'webgpu');
 
 export interface BenchConfig {
   readonly name: BenchConfigName;
@@ -19,6 +26,7 @@ export interface BenchConfig {
 export const BENCH_CONFIGS: Readonly<Record<BenchConfigName, BenchConfig>> = {
   small: { name: 'small', model: makeConfig({ stacks: 1, features: 128, inputSize: 128, joints: 16 }), trainBatch: 16 },
   paper2: { name: 'paper2', model: makeConfig({ stacks: 2, features: 256, inputSize: 256, joints: 16 }), trainBatch: 4 },
+  tiny: { name: 'tiny', model: makeConfig({ stacks: 1, features: 16, inputSize: 64, joints: 16 }), trainBatch: 2 },
 };
 
 /** How one engine is to be measured on one configuration. */
@@ -50,6 +58,10 @@ export interface EngineResult {
   readonly parameters: number;
   /** Engine version (TF.js, torch or onnxruntime). */
   readonly version: string;
+  /** What it ran on, where that is not this machine's CPU: webgpu's adapter, PyTorch's CUDA device. */
+  readonly device?: string;
+  /** Where a training step's time goes, when the engine can tell (webgpu: dispatches, wall and GPU time). */
+  readonly profile?: string;
 }
 
 /** An engine that could not be measured: one line why. */

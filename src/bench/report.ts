@@ -20,6 +20,10 @@ export interface ConfigRatios {
   readonly peakRssBf16OverNative: number | null;
   /** Batch-1 latency native-bf16 / onnxruntime (target <= 1, goal 0.5). */
   readonly inferBf16OverOnnxruntime: number | null;
+  /** Training images/s webgpu / PyTorch (issue 22, with PyTorch on CUDA: target >= 0.25, goal 0.5). */
+  readonly trainWebgpuOverPytorch: number | null;
+  /** Batch-1 latency PyTorch / webgpu (>= 1: webgpu as fast). */
+  readonly inferPytorchOverWebgpu: number | null;
 }
 
 export interface PipelineReport extends PipelineRate {
@@ -61,6 +65,8 @@ export function computeRatios(results: readonly EngineResult[], config: BenchCon
     trainBf16OverNative: ratio(bf16?.trainImgPerSec, native?.trainImgPerSec),
     peakRssBf16OverNative: ratio(bf16?.peakRssMb, native?.peakRssMb),
     inferBf16OverOnnxruntime: ratio(bf16?.inferMs, find(results, 'onnxruntime', config)?.inferMs),
+    trainWebgpuOverPytorch: ratio(find(results, 'webgpu', config)?.trainImgPerSec, torch?.trainImgPerSec),
+    inferPytorchOverWebgpu: ratio(torch?.inferMs, find(results, 'webgpu', config)?.inferMs),
   };
 }
 
@@ -101,6 +107,10 @@ export function formatReport(report: BenchReport, configs: readonly BenchConfigN
   pick('training native-bf16/native (target >= 1.6, goal 2)', (r) => r.trainBf16OverNative);
   pick('peak RSS native-bf16/native (target <= 1)', (r) => r.peakRssBf16OverNative);
   pick('latency native-bf16/onnxruntime (target <= 1, goal 0.5)', (r) => r.inferBf16OverOnnxruntime);
+  if (report.results.some((r) => r.engine === 'webgpu')) {
+    pick('training webgpu/PyTorch (CUDA: target >= 0.25, goal 0.5)', (r) => r.trainWebgpuOverPytorch);
+    pick('latency PyTorch/webgpu', (r) => r.inferPytorchOverWebgpu);
+  }
   ratioRows.push(['pipeline img/s (x native training; >= 3)', ...configs.map((c) => {
     const p = report.pipeline[c];
     return p ? `${p.imagesPerSecond.toFixed(1)} (${times(p.overNativeTraining)})` : '—';

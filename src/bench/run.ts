@@ -20,6 +20,8 @@ export interface BenchOptions {
   readonly steps: number;
   /** Python with torch; default: probe python3, /usr/bin/python3. */
   readonly python?: string;
+  /** Where the PyTorch peer runs: 'auto' is cuda when torch.cuda.is_available(), else cpu. Default 'auto'. */
+  readonly torchDevice?: TorchDevice;
   /** LSPET folder for the pipeline rate; generated images when it is absent. */
   readonly lspetRoot: string;
   readonly workers: number;
@@ -27,15 +29,20 @@ export interface BenchOptions {
   readonly timeoutMs: number;
 }
 
+export const TORCH_DEVICES = ['auto', 'cpu', 'cuda'] as const;
+export type TorchDevice = (typeof TORCH_DEVICES)[number];
+
 /** wasm trains ~20x slower and its 4 GB heap does not hold the 2-stack network above batch 2 (issue 3). */
 const WASM_LIMITS: Readonly<Record<BenchConfigName, { batch: number | null; steps: number; inferRuns: number }>> = {
   small: { batch: null, steps: 2, inferRuns: 10 },
   paper2: { batch: 2, steps: 1, inferRuns: 5 },
+  tiny: { batch: null, steps: 2, inferRuns: 5 },
 };
 
 function request(engine: EngineName, config: BenchConfigName, steps: number, notes: string[]): MeasureRequest {
   const batch = BENCH_CONFIGS[config].trainBatch;
-  const base: MeasureRequest = { engine, config, inferRuns: steps, inferWarmup: 3, trainSteps: steps, trainWarmup: 2, trainBatch: batch };
+  const warm = config === 'tiny' ? 1 : null; // a smoke test (e.g. webgpu on a software device): one warm-up is enough
+  const base: MeasureRequest = { engine, config, inferRuns: steps, inferWarmup: warm ?? 3, trainSteps: steps, trainWarmup: warm ?? 2, trainBatch: batch };
   if (engine === 'onnxruntime') return { ...base, trainSteps: 0, trainWarmup: 0 };
   if (engine !== 'wasm') return base;
   const limit = WASM_LIMITS[config];
@@ -59,13 +66,13 @@ function modelArgs(config: BenchConfigName): string[] {
   return ['--stacks', String(m.stacks), '--features', String(m.features), '--input', String(m.inputSize), '--joints', String(m.joints)];
 }
 
-async function measure(engine: EngineName, req: MeasureRequest, peers: Peers, onnxDir: string, timeoutMs: number): Promise<Outcome<EngineResult>> {
-  if (engine === 'native' || engine === 'native-bf16' || engine === 'wasm') return runEngineChild(process.execPath, [TFJS_CHILD, JSON.stringify(req)], timeoutMs);
+async function measure(engine: EngineName, req: MeasureRequest, peers: Peers, onnxDir: string, timeoutMs: number, torchDevice: TorchDevice): Promise<Outcome<EngineResult>> {
+  if (engine === 'native' || engine === 'native-bf16' || engine === 'wasm' || engine === 'webgpu') return runEngineChild(process.execPath, [TFJS_CHILD, JSON.stringify(req)], timeoutMs);
   if (!peers.files.ok) return peers.files;
   if (!peers.python.ok) return { ok: false, reason: engine === 'onnxruntime' ? `needs PyTorch to export the ONNX model: ${peers.python.reason}` : peers.python.reason };
   const { python } = peers.python.value;
   const { torchScript, onnxChild } = peers.files.value;
-  if (engine === 'pytorch') return runEngineChild(python, [torchScript, JSON.stringify(req), ...modelArgs(req.config)], timeoutMs, TORCH_ENV);
+  if (engine === 'pytorch') return runEngineChild(python, [torchScript, JSON.stringify(req), ...modelArgs(req.config), '--device', torchDevice], timeoutMs, TORCH_ENV);
   const file = join(onnxDir, `${req.config}.onnx`);
   const exported = await runCommand(python, [torchScript, '--export', file, ...modelArgs(req.config)], timeoutMs, TORCH_ENV);
   if (!exported.ok) return { ok: false, reason: `ONNX export failed: ${exported.reason}` };
@@ -78,7 +85,7 @@ async function measure(engine: EngineName, req: MeasureRequest, peers: Peers, on
 function describe(r: EngineResult, seconds: number): string {
   const infer = r.inferMs == null ? '' : `infer ${r.inferMs.toFixed(1)} ms`;
   const train = r.trainImgPerSec == null ? '' : `, train ${r.trainImgPerSec.toFixed(2)} img/s (batch ${r.trainBatch})`;
-  return `${r.config} ${r.engine}: ${infer}${train}, peak ${r.peakRssMb.toFixed(0)} MB (${seconds.toFixed(0)} s)`;
+  return `${r.config} ${r.engine}: ${infer}${train}, peak ${r.peakRssMb.toFixed(0)} MB${r.device ? ` on ${r.device}` : ''} (${seconds.toFixed(0)} s)`;
 }
 
 /** Runs the whole bench; `log` gets one progress line per measurement. */
@@ -98,7 +105,7 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     for (const config of o.configs) {
       for (const engine of o.engines) {
         const started = performance.now();
-        const outcome = await measure(engine, request(engine, config, o.steps, notes), peers, onnxDir, o.timeoutMs);
+        const outcome = await measure(engine, request(engine, config, o.steps, notes), peers, onnxDir, o.timeoutMs, o.torchDevice ?? 'auto');
         const seconds = (performance.now() - started) / 1000;
         if (outcome.ok) {
           results.push(outcome.value);
@@ -131,6 +138,14 @@ export async function runBench(o: BenchOptions, log: (line: string) => void): Pr
     tfjs: new StackedHourglass(BENCH_CONFIGS[c].model).parameterCount(),
     pytorch: results.find((r) => r.engine === 'pytorch' && r.config === c)?.parameters ?? null,
   }]));
+  for (const engine of ['webgpu', 'pytorch'] as const) {
+    const devices = [...new Set(results.filter((r) => r.engine === engine && r.device).map((r) => r.device))];
+    if (devices.length) notes.push(`${engine} ran on ${devices.join(', ')}`);
+  }
+  for (const r of results) if (r.profile) notes.push(`${r.engine} on ${r.config}: ${r.profile}`);
+  if (results.some((r) => r.engine === 'pytorch' && r.device?.startsWith('cuda'))) {
+    notes.push('PyTorch ran on the GPU: compare it with webgpu; the native/PyTorch ratios compare a CPU with a GPU');
+  }
   for (const [c, p] of Object.entries(parameters)) {
     if (p.pytorch != null && p.pytorch !== p.tfjs) notes.push(`the PyTorch peer of ${c} has ${p.pytorch} parameters, TF.js ${p.tfjs}: the networks differ`);
   }

@@ -6,7 +6,8 @@ import { tf } from '../tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../tf.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BadImagesError, CheckpointMismatchError, DivergenceError, FileFormatError, InvalidArgumentError, NonFiniteError } from '../errors.js';
+import { BadImagesError, CheckpointMismatchError, DivergenceError, FileFormatError, GpuDeviceError, InvalidArgumentError, NonFiniteError } from '../errors.js';
+import { checkWebgpuDevice, webgpuFailure } from '../backend/webgpu/dawn.js';
 import { HourglassModel } from '../model/model.js';
 import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
 import { readDataset } from '../data/readers/index.js';
@@ -243,9 +244,26 @@ export class Trainer {
         this.writePlot(lastValidation?.protocol ?? 'PCK');
       }
       return { position: this.currentPosition, status: 'done', lastValidation };
+    } catch (err) {
+      throw await this.deviceFailure(err);
     } finally {
       await source.close();
     }
+  }
+
+  /**
+   * An error met while training on a GPU whose device failed (lost, out of memory) becomes the device's GpuDeviceError,
+   * saying where the run stopped and how to continue on another backend; any other error is returned as it is.
+   */
+  private async deviceFailure(err: unknown): Promise<unknown> {
+    const failure = await webgpuFailure(err);
+    if (!failure) return err;
+    const { position } = this;
+    const path = runPath(this.dir, 'last');
+    const resume = existsSync(path)
+      ? `the last checkpoint ${path} is intact (continue on another backend: hourglass train --resume ${this.dir} --backend native)`
+      : 'no checkpoint was written yet (start again, on another backend: --backend native)';
+    return new GpuDeviceError(`${failure.message}; training stopped at epoch ${position.epoch + 1}, step ${position.stepInEpoch + 1}; ${resume}`);
   }
 
   /**
@@ -314,18 +332,25 @@ export class Trainer {
       }
       const b = batch.size;
       const lr = position.schedule.lr * warmupFactor(position.globalStep, config.warmupSteps);
-      const loss = tf.tidy(() => {
+      const { value, grads } = tf.tidy(() => {
         const x = tf.tensor4d(batch.inputs, [b, s, s, 3]) as Tensor4D;
         const y = tf.tensor4d(batch.targets, [b, h, h, k]) as Tensor4D;
         const w = tf.tensor2d(batch.weights, [b, k]) as Tensor2D;
-        const { value, grads } = tf.variableGrads(() => heatmapLoss(this.model.forward(x, { training: true }), y, w), varList);
-        const lossValue = value.dataSync()[0];
-        if (!Number.isFinite(lossValue)) return lossValue;
-        const byName = new Map<string, Tensor>(Object.entries(grads).map(([varName, g]) => [paramOf.get(varName) as string, g]));
-        this.optimizer.apply(byName, lr);
-        return lossValue;
+        return tf.variableGrads(() => heatmapLoss(this.model.forward(x, { training: true }), y, w), varList);
       });
-      const badParam = Number.isFinite(loss) ? this.nonFiniteParameter() : null;
+      let loss: number;
+      try {
+        // Read asynchronously: a GPU backend (webgpu) cannot read synchronously in Node.
+        loss = (await value.data())[0];
+        if (Number.isFinite(loss)) {
+          const byName = new Map<string, Tensor>(Object.entries(grads).map(([varName, g]) => [paramOf.get(varName) as string, g]));
+          this.optimizer.apply(byName, lr);
+        }
+      } finally {
+        tf.dispose([value, ...Object.values(grads)]);
+      }
+      checkWebgpuDevice(); // a lost or failed GPU device stops the run here, before anything it computed is saved
+      const badParam = Number.isFinite(loss) ? await this.nonFiniteParameter() : null;
       if (!Number.isFinite(loss) || badParam !== null) {
         throw new DivergenceError(
           `${badParam === null ? `loss is ${loss}` : `weights of ${badParam} became NaN or infinite`} at epoch ${position.epoch + 1}, ` +
@@ -363,13 +388,20 @@ export class Trainer {
   }
 
   /** Name of the first parameter (weights or batch-norm statistics) holding a NaN or infinity, or null. */
-  private nonFiniteParameter(): string | null {
+  private async nonFiniteParameter(): Promise<string | null> {
     const params = this.model.params.all();
+    const read = async (t: Tensor): Promise<number> => {
+      try {
+        return (await t.data())[0];
+      } finally {
+        t.dispose();
+      }
+    };
     // x * 0 is 0 for every finite x and NaN for NaN and infinities: one sum per tensor, one number read back.
-    const total = tf.tidy(() => tf.addN([...params.values()].map((p) => tf.sum(tf.mul(p, 0)))).dataSync()[0]);
+    const total = await read(tf.tidy(() => tf.addN([...params.values()].map((p) => tf.sum(tf.mul(p, 0))))));
     if (Number.isFinite(total)) return null;
     for (const [name, p] of params) {
-      if (!Number.isFinite(tf.tidy(() => tf.sum(tf.mul(p, 0)).dataSync()[0]))) return name;
+      if (!Number.isFinite(await read(tf.tidy(() => tf.sum(tf.mul(p, 0)))))) return name;
     }
     return 'a parameter';
   }
@@ -436,6 +468,7 @@ export class Trainer {
 
   /** A checkpoint write that meets a non-finite value writes nothing and stops the run as diverged. */
   private async guardFinite(write: () => Promise<void>): Promise<void> {
+    checkWebgpuDevice(); // nothing is written from a device that failed: its values cannot be trusted
     try {
       await write();
     } catch (err) {

@@ -16,12 +16,14 @@ test('the last JSON line of a child is its result', () => {
 
 test('a result with a wrong field is rejected naming the field', () => {
   assert.ok(parseEngineResult(GOOD).ok);
+  assert.ok(parseEngineResult({ ...GOOD, device: 'cuda (NVIDIA H200)' }).ok);
   const cases: [Record<string, unknown>, RegExp][] = [
-    [{ ...GOOD, engine: 'tpu' }, /field 'engine' is "tpu", expected native \| native-bf16 \| wasm \| pytorch \| onnxruntime/],
+    [{ ...GOOD, engine: 'tpu' }, /field 'engine' is "tpu", expected native \| native-bf16 \| wasm \| webgpu \| pytorch \| onnxruntime/],
     [{ ...GOOD, config: 'huge' }, /field 'config'/],
     [{ ...GOOD, inferMs: 'fast' }, /field 'inferMs' is "fast", expected a number or null/],
     [{ ...GOOD, peakRssMb: null }, /field 'peakRssMb'/],
     [{ ...GOOD, version: 3 }, /field 'version'/],
+    [{ ...GOOD, device: 0 }, /field 'device' is 0, expected a string when present/],
   ];
   for (const [value, reason] of cases) {
     const r = parseEngineResult(value);

@@ -49,3 +49,18 @@ test('the table shows every engine, the ratios, the pipeline, parameters, notes 
   assert.match(text, /skipped wasm on paper2: out of memory/);
   assert.match(text, /load average 1 2 3 at start/);
 });
+
+test('webgpu is compared with PyTorch (on CUDA where it ran there), and its rows appear only when it ran', () => {
+  const gpu = [{ ...result('webgpu', 20, 10, 500), device: 'NVIDIA H200 (hardware)' }, { ...result('pytorch', 10, 40, 900), device: 'cuda (NVIDIA H200)' }];
+  const r = computeRatios(gpu, 'small');
+  assert.equal(r.trainWebgpuOverPytorch, 0.25);
+  assert.equal(r.inferPytorchOverWebgpu, 0.5);
+  assert.equal(computeRatios(RESULTS, 'small').trainWebgpuOverPytorch, null);
+  const report = (results: EngineResult[]): string => formatReport({
+    results, failures: [], ratios: { small: computeRatios(results, 'small') }, pipeline: {}, parameters: {}, machine: {}, settings: { steps: 1 },
+    notes: [], elapsedSeconds: 1,
+  }, ['small']).join('\n');
+  assert.match(report(gpu), /training webgpu\/PyTorch \(CUDA: target >= 0\.25, goal 0\.5\)\s+0\.25x/);
+  assert.match(report(gpu), /latency PyTorch\/webgpu\s+0\.50x/);
+  assert.doesNotMatch(report(RESULTS), /webgpu/);
+});

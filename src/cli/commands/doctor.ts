@@ -28,7 +28,7 @@ export const doctorCommand: Command = {
     }
     io.out(`hourglass ${VERSION}, Node ${process.versions.node} (${process.platform}-${process.arch})`);
     io.out('backends, fastest first:');
-    for (const b of backends) io.out(`  ${b.name.padEnd(11)}${b.ok ? 'loads' : `no: ${b.reason}`}`);
+    for (const b of backends) io.out(`  ${b.name.padEnd(11)}${b.ok ? `loads${b.note ? ` (${b.note})` : ''}` : `no: ${b.reason}`}`);
     if (native) io.out(`native: oneDNN ${native.onednn}, ${native.threads} threads, ${native.isa}`);
     io.out(auto ? `'auto' (the default) uses ${auto}` : 'no backend loads here');
     return auto ? 0 : 1;

@@ -30,7 +30,7 @@ const FLAGS = {
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   scales: { type: 'string', help: 'with --model: multi-scale test, crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1)' },
   batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
-  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   json: { type: 'boolean', help: 'print one JSON object' },
 } as const;
 

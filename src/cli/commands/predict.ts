@@ -34,7 +34,7 @@ const FLAGS = {
   'no-overlay': { type: 'boolean', help: 'write only the JSON files' },
   'no-flip-test': { type: 'boolean', help: 'no flip test (twice as fast, a little less accurate)' },
   scales: { type: 'string', help: 'multi-scale test: crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1; one more run each)' },
-  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   precision: { type: 'string', help: 'fp32 (default), bf16 (native, CPUs with bf16 instructions; heatmaps within 2e-2 of fp32) or auto' },
 } as const;
 

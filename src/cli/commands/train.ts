@@ -61,7 +61,7 @@ const FLAGS = {
   'skip-bad-images': { type: 'boolean', help: 'train without the images that cannot be read (listed and counted) instead of stopping' },
   out: { type: 'string', help: 'run folder (default runs/<dataset>-<date>)' },
   resume: { type: 'string', help: `continue the run in this folder (${RESUME_RULE} may change)` },
-  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   precision: { type: 'string', help: 'fp32 (default; on --resume the run\'s own), bf16 (native: bf16 convolutions, fp32 weights and accumulation), or auto (bf16 where the CPU has bf16 instructions)' },
 } as const;
 

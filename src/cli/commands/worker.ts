@@ -11,7 +11,7 @@ const FLAGS = {
   queue: { type: 'string', help: 'the queue: redis://HOST[:PORT]/NAME (required)' },
   concurrency: { type: 'int', min: 1, help: 'jobs in progress at once in this process (default 1)' },
   model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default), flic' },
-  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow' },
+  backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   lock: { type: 'number', min: 1, help: 'seconds a job stays locked without renewal: a crashed worker\'s job is taken again after about twice this (default 30)' },
   'until-empty': { type: 'boolean', help: 'exit once nothing is waiting, retrying or in progress' },
   quiet: { type: 'boolean', help: 'no line per image (failures and connection trouble are still reported)' },
