@@ -12,7 +12,6 @@
         "src/pool.cc",
         "src/reduce.cc",
         "src/optim.cc",
-        "src/loss.cc",
         "src/infer.cc",
         "src/precision.cc"
       ],

@@ -1,6 +1,6 @@
 // The browser entry of the package ('hourglass/browser'): pose estimation with a model exported by
 // `hourglass export --format tfjs` (model.json + weights.bin + hourglass.json), on whatever TF.js backend the page
-// runs (webgl, webgpu, wasm or cpu). It shares the pipeline of the Node estimator (src/api/pose.ts: box -> crop ->
+// runs (webgl, webgpu, wasm or cpu). It shares the pipeline of the Node estimator (src/inference/: box -> crop ->
 // model + flip test -> decode -> Pose) and its drawing (src/api/overlay-svg.ts), so a page gets the keypoints that
 // `hourglass predict` gets. Nothing here or below imports a Node module: web/ bundles it for the browser demo, and
 // tests/api/browser.test.ts checks that a browser bundle of it builds and matches the Node estimator.
@@ -11,7 +11,7 @@ import { FileFormatError, InvalidArgumentError } from './errors.js';
 import type { RasterImage } from './geometry/affine.js';
 import { flipPermutation, type Skeleton } from './data/skeletons/types.js';
 import { BUILTIN_SKELETONS, parseSkeleton, skeletonForModel } from './data/skeletons/index.js';
-import type { HeatmapModel } from './eval/infer.js';
+import type { HeatmapModel } from './inference/heatmaps.js';
 import { TFJS_FILES, TFJS_INFO_FORMAT } from './export/tfjs-files.js';
 import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './api/pose.js';
 import { estimateInRaster } from './api/people.js';

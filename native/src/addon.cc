@@ -1,6 +1,6 @@
 // Entry point of the hourglass native addon: module registration, the oneDNN engine and stream, the
 // shared scratchpad, and argument helpers. Kernels live in conv.cc, batchnorm.cc, elementwise.cc, pool.cc, reduce.cc, optim.cc,
-// loss.cc, precision.cc; the whole-network inference executor in infer.cc.
+// precision.cc; the whole-network inference executor in infer.cc.
 #include <malloc.h>
 #include <omp.h>
 
@@ -152,7 +152,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   registerPool(env, exports);
   registerReduce(env, exports);
   registerOptim(env, exports);
-  registerLoss(env, exports);
   registerInfer(env, exports);
   registerPrecision(env, exports);
   return exports;

@@ -86,7 +86,6 @@ void registerElementwise(Napi::Env env, Napi::Object exports);
 void registerPool(Napi::Env env, Napi::Object exports);
 void registerReduce(Napi::Env env, Napi::Object exports);
 void registerOptim(Napi::Env env, Napi::Object exports);
-void registerLoss(Napi::Env env, Napi::Object exports);
 void registerInfer(Napi::Env env, Napi::Object exports);
 void registerPrecision(Napi::Env env, Napi::Object exports);
 

@@ -1,6 +1,6 @@
 // The public face for users who want poses, not training: createEstimator() -> estimatePose(image) -> Pose, in
 // Node: images from files and encoded buffers too, checkpoints from disk, the fastest backend. The pipeline itself
-// (box -> crop -> model -> decode -> Pose) is src/api/pose.ts, shared with the browser entry (src/browser.ts).
+// (box -> crop -> model -> decode -> Pose) is src/inference/, shared with the browser entry (src/browser.ts).
 import { tf } from '../tf.js';
 import type { Tensor } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';

@@ -1,13 +1,14 @@
 // One image's path through the estimator, people included: a given box (one person), given boxes (several), or the
-// person search (src/detect/detector.ts), then each person's crop through the pose network (src/api/pose.ts).
+// person search (src/detect/detector.ts), then each person's crop through the pose network (src/inference/person.ts).
 // Shared by the Node estimator and the browser entry; no Node module here.
 import { InvalidArgumentError } from '../errors.js';
 import type { RasterImage } from '../geometry/affine.js';
 import type { Skeleton } from '../data/skeletons/types.js';
-import type { HeatmapModel } from '../eval/infer.js';
+import type { HeatmapModel } from '../inference/heatmaps.js';
+import { keypointsInBox } from '../inference/person.js';
 import { checkDetectOptions, detectPeople } from '../detect/detector.js';
 import { suppress } from '../detect/codec.js';
-import { checkBox, keypointsInBox, type Box, type EstimateOptions, type Keypoint, type Person, type Pose, type ScoredBoxInput } from './pose.js';
+import { checkBox, type Box, type EstimateOptions, type Keypoint, type Person, type Pose, type ScoredBoxInput } from './pose.js';
 
 /** Detections at least this sure are candidates, checked by the pose network. */
 export const CANDIDATE_SCORE = 0.1;

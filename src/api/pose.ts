@@ -1,18 +1,16 @@
-// The pure part of pose estimation, shared by the Node estimator (src/api/estimator.ts) and the browser one
-// (src/browser.ts): the Pose types, raw pixels and tensors as RGB rasters, the person box and its crop, and one image's
-// path through a model: crop -> model (+ flip test) -> decode -> inverse crop -> keypoints (docs/design.md
-// "Data flows one way", the line from image to pose). No Node module is imported here or below, so that a browser
-// bundle can include it.
+// The pure part of the public estimator, shared by the Node estimator (src/api/estimator.ts) and the browser one
+// (src/browser.ts): the Pose types and options, raw pixels and tensors as RGB rasters, given boxes checked. One
+// person's path through a model (crop -> model (+ flip test) -> decode -> inverse crop -> keypoints) is
+// src/inference/person.ts. No Node module is imported here or below, so that a browser bundle can include it.
 // Coordinates are original image pixels, pixel centres at integers ((0, 0) is the centre of the top-left pixel),
 // the convention of src/geometry/affine.ts.
 import type { Tensor } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
-import { cropTransform, type RasterImage } from '../geometry/affine.js';
-import { prepareInput } from '../data/prepare.js';
-import { BBOX_MARGIN } from '../data/readers/person-box.js';
-import type { Skeleton } from '../data/skeletons/types.js';
-import { otherScales, predictCrops, type HeatmapModel } from '../eval/infer.js';
-import { heatmapSize } from '../model/config.js';
+import type { RasterImage } from '../geometry/affine.js';
+import type { Box, InferenceOptions, Keypoint } from '../inference/person.js';
+
+export type { Box, Keypoint } from '../inference/person.js';
+export { cropForBox } from '../inference/person.js';
 
 /** Raw pixels: row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA, alpha ignored) channels. */
 export interface RawImage {
@@ -22,23 +20,6 @@ export interface RawImage {
   readonly height: number;
   /** 1, 3 or 4; default: data.length / (width * height). */
   readonly channels?: number;
-}
-
-/** A person box in image pixels: top-left corner and size. */
-export interface Box {
-  readonly x: number;
-  readonly y: number;
-  readonly width: number;
-  readonly height: number;
-}
-
-export interface Keypoint {
-  readonly name: string;
-  /** Original image pixels. */
-  readonly x: number;
-  readonly y: number;
-  /** The heatmap's peak value: about 1 for a confident joint, near 0 for a guess. */
-  readonly score: number;
 }
 
 /** One person found (or given) in an image: the box the crop was made from, its score and the joints. */
@@ -66,7 +47,7 @@ export interface Pose {
 export type BoxInput = Box | readonly [x: number, y: number, width: number, height: number];
 export type ScoredBoxInput = BoxInput | (Box & { readonly score?: number });
 
-export interface EstimateOptions {
+export interface EstimateOptions extends InferenceOptions {
   /**
    * The person's box. Without it (and without `boxes`) the people are searched for (when the estimator has a person
    * detector; otherwise the person is taken to fill the image, the LSP convention).
@@ -78,28 +59,6 @@ export interface EstimateOptions {
   readonly maxPeople?: number;
   /** People scoring lower are left out (found or given). Default: the detector's threshold (0.3). */
   readonly minPersonScore?: number;
-  /**
-   * Average with the mirrored image's heatmaps (docs/method.md "Inference and evaluation"): more accurate, twice the
-   * work. Default true.
-   */
-  readonly flipTest?: boolean;
-  /**
-   * Multi-scale test: also crop squares this many times the size (same centre) and average their heatmaps, e.g.
-   * [0.8, 0.9, 1, 1.1, 1.2]; must include 1. Each factor is one more run of the model. Default [1].
-   */
-  readonly scales?: readonly number[];
-}
-
-/**
- * The crop for a box: a square around the box's centre with side max(width, height) x margin. A given box is
- * taken as a person's bounding box and gets the 1.25 margin the training crops have around the joints
- * (data/readers/person-box.ts); the whole image gets none (the LSP convention: the image is the crop).
- */
-export function cropForBox(box: Box, margin: number): { center: [number, number]; scale: number } {
-  return {
-    center: [box.x + (box.width - 1) / 2, box.y + (box.height - 1) / 2],
-    scale: (Math.max(box.width, box.height) * margin) / 200,
-  };
 }
 
 export function checkBox(value: BoxInput | undefined, image: { width: number; height: number }, what = 'box'): Box {
@@ -157,27 +116,4 @@ export function rasterFromTensor(t: Tensor): RasterImage {
     return rasterFromRaw({ data: Float32Array.from(t.dataSync() as Float32Array), width, height, channels });
   }
   throw new InvalidArgumentError(`image tensor must be int32 (0-255) or float32 ([0, 1]), got ${t.dtype}`);
-}
-
-/**
- * One person's keypoints in an RGB raster: the crop for the box (null: the whole image, no margin), the model's
- * heatmaps (averaged with the mirrored crop's unless flipTest is false, and with other crop sizes' when scales are
- * given), decoded and mapped back to image pixels.
- */
-export async function keypointsInBox(
-  model: HeatmapModel, skeleton: Skeleton, flipPerm: readonly number[], raster: RasterImage, box: Box | null,
-  options: Pick<EstimateOptions, 'flipTest' | 'scales'> = {},
-): Promise<Keypoint[]> {
-  const others = otherScales(options.scales ?? [1]);
-  const crop = box === null ? cropForBox({ x: 0, y: 0, width: raster.width, height: raster.height }, 1) : cropForBox(box, BBOX_MARGIN);
-  const s = model.config.inputSize;
-  const cropInput = (factor: number): Float32Array => prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: s, height: s }), s);
-  const batch = {
-    size: 1,
-    inputs: cropInput(1),
-    imageToHeatmap: [cropTransform(crop, { width: heatmapSize(model.config), height: heatmapSize(model.config) })],
-    rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
-  };
-  const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);
-  return skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
 }

@@ -36,7 +36,7 @@ export interface PipelineTask {
   readonly targets: boolean;
   /**
    * Evaluation only (no targets, no augmentation): also crop each item at these factors of its crop's side, same
-   * centre (the multi-scale test, src/eval/infer.ts). The frames stay those of factor 1.
+   * centre (the multi-scale test, src/inference/multi-scale.ts). The frames stay those of factor 1.
    */
   readonly scales?: readonly number[];
 }

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { FileFormatError } from '../errors.js';
-import type { Box } from '../api/pose.js';
+import type { Box } from '../inference/person.js';
 
 export interface FileBox extends Box {
   readonly score: number;

@@ -1,6 +1,6 @@
 // The person detector's output format, defined once for training targets and for decoding: on the network's
 // S/4 x S/4 grid, channel 0 is a person-centre heatmap (a Gaussian per person, peak 1), channels 1 and 2 the log size
-// of the person's box (width, height) at and around its centre. Boxes are joints' boxes (data/readers/person-box.ts):
+// of the person's box (width, height) at and around its centre. Boxes are joints' boxes (geometry/person-box.ts):
 // the pose network's crop for a found person is then the one it was trained on.
 import type { Rect } from './raster.js';
 

@@ -7,7 +7,7 @@ import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { RasterImage } from '../geometry/affine.js';
-import type { HeatmapModel } from '../eval/infer.js';
+import type { HeatmapModel } from '../inference/heatmaps.js';
 import { CHANNELS, decodeGrid, suppress, type GridDetection } from './codec.js';
 import { pasteRect, shrinkToCanvas, type Rect } from './raster.js';
 import { heatmapSize } from '../model/config.js';

@@ -5,7 +5,8 @@ import type { Dataset } from '../data/sample.js';
 import { flipPermutation } from '../data/skeletons/types.js';
 import { createEvalSource } from '../data/batches.js';
 import { InvalidArgumentError } from '../errors.js';
-import { otherScales, predictCrops } from './infer.js';
+import { otherScales } from '../inference/multi-scale.js';
+import { predictCrops } from '../inference/crops.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 import { heatmapSize } from '../model/config.js';
 

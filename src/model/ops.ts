@@ -2,8 +2,7 @@
 // faster fused kernel (the native oneDNN backend) registers it here; every other backend gets the portable
 // TF.js composition below. The model only ever calls `ops()`.
 import { tf } from '../tf.js';
-import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '../tf.js';
-import type { Scalar } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor4D } from '../tf.js';
 
 export interface BatchNormTrainResult {
   /** Normalised, scaled and shifted input, same shape as x. */
@@ -43,12 +42,6 @@ export interface ModelOps {
   batchNormInfer(
     x: Tensor4D, mean: Tensor1D, variance: Tensor1D, gamma: Tensor1D, beta: Tensor1D, epsilon: number, relu: boolean,
   ): Tensor4D;
-  /**
-   * The training loss (src/train/loss.ts): sum over stacks of the mean over N*h*w*K of weight[n,k] * (pred - target)^2.
-   * outputs: per stack [N, h, w, K]; targets: [N, h, w, K]; weights: [N, K] (0 masks a joint). Differentiable in the
-   * outputs (and in targets and weights, which training never needs).
-   */
-  heatmapLoss(outputs: readonly Tensor4D[], targets: Tensor4D, weights: Tensor2D): Scalar;
 }
 
 const portableOps: ModelOps = {
@@ -78,14 +71,6 @@ const portableOps: ModelOps = {
   rmspropUpdate(param, slot, grad, lr, alpha, epsilon) {
     const nextSlot = tf.add(tf.mul(slot, alpha), tf.mul(tf.square(grad), 1 - alpha));
     return [tf.sub(param, tf.mul(tf.div(grad, tf.add(tf.sqrt(nextSlot), epsilon)), lr)), nextSlot];
-  },
-  heatmapLoss(outputs, targets, weights) {
-    return tf.tidy(() => {
-      const [n, , , k] = targets.shape;
-      const mask = tf.reshape(weights, [n, 1, 1, k]); // [N, 1, 1, K] broadcast over h, w
-      const perStack = outputs.map((out) => tf.mean(tf.mul(tf.squaredDifference(out, targets), mask)));
-      return (perStack.length === 1 ? perStack[0] : tf.addN(perStack)) as Scalar;
-    });
   },
 };
 

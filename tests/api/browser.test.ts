@@ -214,7 +214,7 @@ test('the browser entry and the demo page bundle for the browser, without Node m
     for (const nodeOnly of ['api/estimator.js', 'api/overlay.js', 'data/image.js', 'model/checkpoint.js', 'backend/select.js']) {
       assert.ok(!ours.includes(nodeOnly), `${entry} pulls in ${nodeOnly}`);
     }
-    assert.ok(ours.includes('api/pose.js') && ours.includes('eval/infer.js'), `${entry} should share the pipeline: ${ours.join(', ')}`);
+    assert.ok(ours.includes('api/pose.js') && ours.includes('inference/person.js') && ours.includes('inference/crops.js'), `${entry} should share the pipeline: ${ours.join(', ')}`);
     assert.ok(!inputs.some((p) => /node_modules\/sharp\//.test(p)), `${entry} includes sharp`);
   }
 });

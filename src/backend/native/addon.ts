@@ -56,12 +56,6 @@ export interface NativeAddon {
   resizeNearestGrad(dy: Float32Array, dx: Float32Array, shape: Int32Array, rows: Int32Array, cols: Int32Array): void;
   sumLeading(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
   sumTrailing(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
-  /** out[0] = sum of weights[n,k] (pred - targets)^2 over shape [N, h, w, K], divided by N*h*w*K; weights [N, K]. */
-  heatmapLoss(pred: Float32Array, targets: Float32Array, weights: Float32Array, out: Float32Array, shape: Int32Array): void;
-  /** dpred = scale * weights[n,k] * (pred - targets), scale = 2 dy / (N*h*w*K) from the caller. */
-  heatmapLossGrad(
-    pred: Float32Array, targets: Float32Array, weights: Float32Array, dpred: Float32Array, shape: Int32Array, scale: number,
-  ): void;
   /** A whole-network inference plan (native/src/infer.cc) from its description (infer.ts, PlanDescription). */
   createInferPlan(desc: InferPlanDescription): InferPlanHandle;
   /** Runs a plan: images [N, S, S, 3] -> heatmaps [N, S/4, S/4, K], both NHWC. */

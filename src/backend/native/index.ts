@@ -14,7 +14,6 @@ import {
 import { batchNormReluKernels, nativeBatchNormReluTrain, registerBatchNormReluGradient } from './kernels/batchnorm-relu.js';
 import { convKernels, nativeConv2d, registerConvGradient } from './kernels/conv.js';
 import { nativeRmspropUpdate, optimKernels } from './kernels/optim.js';
-import { lossKernels, nativeHeatmapLoss, registerHeatmapLossGradient } from './kernels/loss.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { poolKernels } from './kernels/pool.js';
 import { reduceKernels } from './kernels/reduce.js';
@@ -27,7 +26,6 @@ export { nativeBatchNormReluTrain } from './kernels/batchnorm-relu.js';
 export { nativeRmspropUpdate } from './kernels/optim.js';
 export { nativeConv2d } from './kernels/conv.js';
 export { nativeBatchNormInfer } from './kernels/batchnorm.js';
-export { nativeHeatmapLoss } from './kernels/loss.js';
 export { NativeInference, nativeInferenceStats, setNativeInference } from './infer.js';
 
 type DataId = ReturnType<MathBackendCPU['write']>;
@@ -73,7 +71,6 @@ function nativeKernels(addon: NativeAddon): tf.KernelConfig[] {
     ...reduceKernels(addon),
     ...batchNormReluKernels(addon),
     ...optimKernels(addon),
-    ...lossKernels(addon),
   ];
 }
 
@@ -87,7 +84,6 @@ function register(addon: NativeAddon): void {
   registerBatchNormGradient();
   registerBatchNormReluGradient();
   registerConvGradient();
-  registerHeatmapLossGradient();
   registerModelOps(NATIVE_BACKEND, {
     batchNormTrain: nativeBatchNormTrain,
     batchNormReluTrain: nativeBatchNormReluTrain,
@@ -95,7 +91,6 @@ function register(addon: NativeAddon): void {
     conv2d: nativeConv2d,
     batchNormInfer: nativeBatchNormInfer,
     updateRunningStats: nativeUpdateRunningStats,
-    heatmapLoss: nativeHeatmapLoss,
   });
   registerInferenceExecutor(NATIVE_BACKEND, (network, params) => new NativeInference(addon, network, params));
 }

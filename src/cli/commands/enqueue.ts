@@ -5,7 +5,7 @@ import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { enqueue } from '../../queue/enqueue.js';
-import { parseScales } from '../../eval/infer.js';
+import { parseScales } from '../../inference/multi-scale.js';
 import { parseBox } from './predict.js';
 
 const FLAGS = {

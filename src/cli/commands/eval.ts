@@ -12,7 +12,7 @@ import { bundledModelFor, bundledModelPath, existingModelPath } from '../../api/
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
-import { parseScales } from '../../eval/infer.js';
+import { parseScales } from '../../inference/multi-scale.js';
 import { scoreDataset } from '../../eval/protocol.js';
 import { pckh, summarize } from '../../eval/pck.js';
 import { readMpiiStandard } from '../../eval/mpii-standard.js';

@@ -14,7 +14,7 @@ import { removeStaleTemps } from '../../util/atomic.js';
 import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
 import { parsePrecision } from '../../backend/precision.js';
-import { parseScales } from '../../eval/infer.js';
+import { parseScales } from '../../inference/multi-scale.js';
 import { readDetections } from '../../detect/boxes-file.js';
 import { DEFAULT_MIN_PERSON_SCORE } from '../../detect/detector.js';
 import { expandImageArguments, isImageName, refuseOverwritingInputs } from '../images.js';

@@ -8,7 +8,7 @@ import type { Dataset, Sample } from '../sample.js';
 import { COCO17 } from '../skeletons/coco.js';
 import type { Skeleton } from '../skeletons/types.js';
 import { recordError, requireFile } from './checks.js';
-import { BBOX_MARGIN, boxFromBbox } from './person-box.js';
+import { BBOX_MARGIN, boxFromBbox } from '../../geometry/person-box.js';
 
 export interface CocoOptions {
   /** The annotation file, e.g. `annotations/person_keypoints_val2017.json`. */

@@ -7,7 +7,7 @@ import { resolveSelection } from '../range.js';
 import type { Dataset, Sample } from '../sample.js';
 import type { Skeleton } from '../skeletons/types.js';
 import { recordError, requireFile } from './checks.js';
-import { boxFromBbox, boxFromJoints, type PersonBox } from './person-box.js';
+import { boxFromBbox, boxFromJoints, type PersonBox } from '../../geometry/person-box.js';
 
 export const CUSTOM_FORMAT_ID = 'hourglass-keypoints';
 

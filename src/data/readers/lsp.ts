@@ -7,7 +7,7 @@ import type { Dataset, Sample } from '../sample.js';
 import { LSP14 } from '../skeletons/lsp.js';
 import { finite, recordError, requireDir, requireFile } from './checks.js';
 import { matIndex, readMatArray } from './mat.js';
-import { boxFromJoints } from './person-box.js';
+import { boxFromJoints } from '../../geometry/person-box.js';
 
 const K = 14;
 

@@ -1,11 +1,11 @@
-// The multi-scale test's pieces (src/eval/infer.ts): heatmaps of a larger or smaller crop around the same centre,
+// The multi-scale test's pieces (src/inference/multi-scale.ts): heatmaps of a larger or smaller crop around the same centre,
 // resampled into the reference crop's heatmap frame, must put an image point where the reference crop has it (checked
 // with the project's own crop transform), and the scale lists are validated with messages that say what is wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.js';
 import { cropTransform, transformPoints } from '../../src/geometry/affine.js';
-import { otherScales, parseScales, toReferenceFrame } from '../../src/eval/infer.js';
+import { otherScales, parseScales, toReferenceFrame } from '../../src/inference/multi-scale.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 
 const H = 32;
