@@ -51,17 +51,28 @@ export class RunLog {
     appendFileSync(this.path, `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
   }
 
+  /**
+   * The log's entries. A line that is not JSON is skipped (a line torn by a hard kill); a JSON line that is not an
+   * entry (an object with a string `type` and a whole `globalStep` >= 0) is an error naming the file and the line.
+   */
   entries(): LogEntry[] {
     if (!existsSync(this.path)) return [];
     return readFileSync(this.path, 'utf8')
       .split('\n')
-      .filter((line) => line.trim() !== '')
-      .flatMap((line) => {
+      .flatMap((line, i) => {
+        if (line.trim() === '') return [];
+        let value: unknown;
         try {
-          return [JSON.parse(line) as LogEntry];
+          value = JSON.parse(line);
         } catch {
-          return []; // a line torn by a hard kill
+          return [];
         }
+        const entry = value as Partial<LogEntry> | null;
+        if (entry === null || typeof entry !== 'object' || Array.isArray(entry) || typeof entry.type !== 'string' ||
+            !Number.isInteger(entry.globalStep) || (entry.globalStep as number) < 0) {
+          throw new FileFormatError(this.path, `line ${i + 1} is not a log entry (an object with a string "type" and a whole "globalStep" >= 0): ${line.slice(0, 80)}`);
+        }
+        return [entry as LogEntry];
       });
   }
 
