@@ -1,11 +1,14 @@
-// The native inference plan as data: the batch-norm-folded network recorded as ops on SSA values (convolutions with
-// bias, ReLU and residual/merge sums fused as oneDNN post-ops, the pre-activation BN+ReLU as one pass, max pooling,
-// upsample+add as one pass), then buffers assigned by liveness. infer.ts compiles the result through the addon
-// (native/src/infer.cc); nothing here needs the addon.
+// The native inference plan as data. The network's own forward pass (StackedHourglass.forward, network.ts) runs on a
+// recorder of the batch-norm-folded network that makes plan ops on SSA values -- convolutions with bias, ReLU and
+// residual/merge sums fused as oneDNN post-ops, the pre-activation BN+ReLU as one pass, max pooling, upsample+add as
+// one pass -- so the topology is written once; then the ops are ordered for accumulation in place (schedule) and
+// buffers assigned by liveness. infer.ts compiles the result through the addon (native/src/infer.cc); nothing here
+// needs the addon.
 import { tf } from '../../tf.js';
 import type { Tensor } from '../../tf.js';
-import { BN_EPSILON, ResidualSeq, type BatchNorm, type Conv, type Residual } from '../../model/layers.js';
-import type { Hourglass, StackedHourglass } from '../../model/network.js';
+import { BN_EPSILON, type BatchNorm, type Conv } from '../../model/layers.js';
+import type { NetworkGraph } from '../../model/graph.js';
+import type { StackedHourglass } from '../../model/network.js';
 import type { FoldedParams } from '../../model/fold.js';
 import type { ParamStore } from '../../model/params.js';
 import { f32, type Backend } from './kernel-util.js';
@@ -67,25 +70,26 @@ export function floats(t: Tensor): Float32Array {
   return data instanceof Float32Array ? data : Float32Array.from(data);
 }
 
-/** Walks the network as StackedHourglass.apply does (inference, folded), recording ops on SSA values. */
-class PlanBuilder {
+/**
+ * The network's forward pass (network.ts) at inference, batch norms folded, recorded as plan ops on SSA values in the
+ * order the forward pass makes them; schedule() then moves the few ops a plan needs earlier.
+ */
+class PlanRecorder implements NetworkGraph<number> {
   readonly values: ValueSpec[] = [];
   readonly ops: OpSpec[] = [];
   readonly input: number;
-  output = -1;
 
   constructor(
-    private readonly network: StackedHourglass,
     private readonly params: ParamStore,
     private readonly folded: FoldedParams,
     private readonly batch: number,
+    inputSize: number,
     /** Of the feature maps: Nhwc or Blocked. */
     private readonly layout: Layout,
     private readonly block: number,
     private readonly winograd: boolean,
   ) {
-    const s = network.config.inputSize;
-    this.input = this.value({ c: 3, h: s, w: s, layout: Layout.Nhwc });
+    this.input = this.value({ c: 3, h: inputSize, w: inputSize, layout: Layout.Nhwc });
   }
 
   private value(spec: ValueSpec): number {
@@ -103,27 +107,21 @@ class PlanBuilder {
     return this.batch * stored * h * w;
   }
 
-  /** dst = relu?(conv(src) + bias) (+ into): folded convolutions carry their BN and ReLU, as Conv.apply runs them. */
-  conv(conv: Conv, src: number, options: { into?: number; layout?: Layout } = {}): number {
+  /** dst = relu?(conv(src) + bias): folded convolutions carry their BN and ReLU, as Conv.apply runs them. */
+  conv(conv: Conv, src: number): number {
     const x = this.values[src];
     if (x.c !== conv.inChannels) throw new Error(`plan: ${conv.name} expects ${conv.inChannels} channels, got ${x.c}`);
-    const shape = { c: conv.outChannels, h: conv.outSize(x.h), w: conv.outSize(x.w) };
-    if (options.into !== undefined) {
-      const t = this.values[options.into];
-      if (t.c !== shape.c || t.h !== shape.h || t.w !== shape.w) throw new Error(`plan: ${conv.name} cannot accumulate onto its target`);
-    }
-    const dst = options.into !== undefined
-      ? this.like(options.into)
-      : this.value({ ...shape, layout: options.layout ?? this.layout });
+    const dst = this.value({ c: conv.outChannels, h: conv.outSize(x.h), w: conv.outSize(x.w), layout: this.layout });
+    const { h, w } = this.values[dst];
     const folded = this.folded.conv(conv.name);
     const filter = folded ? folded.filter : this.params.get4d(`${conv.name}.weight`);
     const bias = folded ? folded.bias : this.params.get1d(`${conv.name}.bias`);
     this.ops.push({
-      kind: OpKind.Conv, src, dst, into: options.into, label: conv.name,
+      kind: OpKind.Conv, src, dst, label: conv.name,
       fields: {
-        kernel: conv.kernel, stride: conv.stride, relu: folded !== undefined, accumulate: options.into !== undefined,
+        kernel: conv.kernel, stride: conv.stride, relu: folded !== undefined, accumulate: false,
         filter: floats(filter), bias: floats(bias),
-        winograd: this.winograd && this.values[dst].layout === Layout.Blocked && conv.kernel === 3 && conv.stride === 1 && shape.h * shape.w >= WINOGRAD_MIN_PIXELS,
+        winograd: this.winograd && this.layout === Layout.Blocked && conv.kernel === 3 && conv.stride === 1 && h * w >= WINOGRAD_MIN_PIXELS,
       },
     });
     return dst;
@@ -141,7 +139,7 @@ class PlanBuilder {
     return dst;
   }
 
-  maxPool(src: number): number {
+  maxPool2(src: number): number {
     const x = this.values[src];
     const dst = this.value({ ...x, h: x.h / 2, w: x.w / 2 });
     this.ops.push({ kind: OpKind.MaxPool, src, dst, label: '', fields: {} });
@@ -155,52 +153,66 @@ class PlanBuilder {
     return dst;
   }
 
+  /**
+   * x + onto as oneDNN's sum post-op: the convolution that made x accumulates onto onto's buffer instead. x must be
+   * a convolution's output that nothing has read yet, of onto's shape and layout (a plan has no other add).
+   */
+  add(x: number, onto: number): number {
+    const at = this.ops.findIndex((op) => op.dst === x);
+    const op = this.ops[at];
+    const [a, b] = [this.values[x], this.values[onto]];
+    if (op?.kind !== OpKind.Conv || op.into !== undefined || this.ops.some((o) => o.src === x || o.into === x)
+      || a.c !== b.c || a.h !== b.h || a.w !== b.w || a.layout !== b.layout) {
+      throw new Error(`plan: no convolution to accumulate the sum onto (${op?.label ?? `value ${x}`})`);
+    }
+    this.ops[at] = { ...op, into: onto, fields: { ...op.fields, accumulate: true } };
+    return x;
+  }
+
+  sum(terms: number[]): number {
+    return terms.slice(1).reduce((total, term) => this.add(term, total), terms[0]);
+  }
+
   reorder(src: number, layout: Layout): number {
     if (this.values[src].layout === layout) return src;
     const dst = this.like(src, layout);
     this.ops.push({ kind: OpKind.Reorder, src, dst, label: '', fields: {} });
     return dst;
   }
+}
 
-  residual(r: Residual, x: number): number {
-    const skip = r.skip ? this.conv(r.skip, x) : x;
-    let h = this.conv(r.conv1, this.bnRelu(r.bn1, x));
-    h = this.conv(r.conv2, this.bnRelu(r.bn2, h));
-    return this.conv(r.conv3, this.bnRelu(r.bn3, h), { into: skip });
-  }
-
-  seq(s: ResidualSeq, x: number): number {
-    return s.blocks.reduce((h, b) => this.residual(b, h), x);
-  }
-
-  hourglass(hg: Hourglass, x: number): number {
-    const pooled = this.maxPool(x); // first: then x's last reader is the up branch, which may accumulate onto it
-    const up = this.seq(hg.up, x);
-    let low = this.seq(hg.low1, pooled);
-    low = hg.inner instanceof ResidualSeq ? this.seq(hg.inner, low) : this.hourglass(hg.inner, low);
-    low = this.seq(hg.low3, low);
-    return this.upsampleAdd(low, up);
-  }
-
-  build(): void {
-    const { stem, hourglasses, heads, mergeFeatures, mergeHeatmaps, config } = this.network;
-    // Convolutions from NHWC to blocked are slow (oneDNN's reference kernel), from NCHW fast: the image is reordered.
-    const image = this.layout === Layout.Blocked ? this.reorder(this.input, Layout.Nchw) : this.input;
-    let x = this.bnRelu(stem.bn, this.conv(stem.conv, image));
-    x = this.residual(stem.res1, x);
-    x = this.residual(stem.res3, this.residual(stem.res2, this.maxPool(x)));
-    for (let i = 0; i < config.stacks; i++) {
-      const hg = this.hourglass(hourglasses[i], x);
-      const features = this.bnRelu(heads[i].bn, this.conv(heads[i].conv, this.seq(heads[i].residual, hg)));
-      const heatmaps = this.conv(heads[i].out, features);
-      if (i < config.stacks - 1) {
-        x = this.conv(mergeFeatures[i], features, { into: x });
-        x = this.conv(mergeHeatmaps[i], heatmaps, { into: x });
-      } else {
-        this.output = this.reorder(heatmaps, Layout.Nhwc);
-      }
+/**
+ * The forward pass's order, with the moves a plan needs: an op accumulating onto a value (`into`) overwrites it, so
+ * that value must be made, and read by every other op, before. What the forward pass makes or reads later -- a
+ * residual's skip convolution (after the main path added onto it), the hourglass's pooling (after the up branch,
+ * whose first residual adds onto the hourglass's input) -- moves to right after the op that makes its input. A later
+ * reader that cannot move (it needs a later value too) reads a copy: assignBuffers.
+ */
+function schedule(recorded: readonly OpSpec[]): OpSpec[] {
+  const ops = [...recorded];
+  const madeAt = (v: number) => ops.findIndex((op) => op.dst === v);
+  /** Moves ops[i] to right after the op that makes its input; false when it cannot go earlier. */
+  const hoist = (i: number): boolean => {
+    const op = ops[i];
+    const at = madeAt(op.src) + 1;
+    if (op.into !== undefined || at >= i) return false;
+    ops.splice(i, 1);
+    ops.splice(at, 0, op);
+    return true;
+  };
+  for (let i = 0; i < ops.length; i++) {
+    const onto = ops[i].into;
+    if (onto === undefined) continue;
+    const made = madeAt(onto);
+    if (made > i) {
+      if (!hoist(made)) throw new Error(`plan: ${ops[i].label} accumulates onto a value that cannot be made before it`);
+      i++;
+    }
+    for (let j = i + 1; j < ops.length; j++) {
+      if (ops[j].src === onto && hoist(j)) i++;
     }
   }
+  return ops;
 }
 
 /** Values each op reads. */
@@ -287,9 +299,12 @@ export interface RecordedPlan {
 export function recordPlan(
   network: StackedHourglass, params: ParamStore, folded: FoldedParams, batch: number, layout: PlanLayout,
 ): RecordedPlan {
-  const builder = new PlanBuilder(network, params, folded, batch, layout.layout, layout.block, layout.winograd);
-  builder.build();
-  const { values } = builder;
-  const { ops, buffers, bufferOf } = assignBuffers(values, builder.ops, builder.input, builder.output, (v) => builder.floatsOf(v));
-  return { values, ops, buffers, bufferOf, output: builder.output };
+  const recorder = new PlanRecorder(params, folded, batch, network.config.inputSize, layout.layout, layout.block, layout.winograd);
+  // Convolutions from NHWC to blocked are slow (oneDNN's reference kernel), from NCHW fast: the image is reordered.
+  const image = layout.layout === Layout.Blocked ? recorder.reorder(recorder.input, Layout.Nchw) : recorder.input;
+  const heatmaps = network.forward(recorder, image);
+  const output = recorder.reorder(heatmaps[heatmaps.length - 1], Layout.Nhwc);
+  const { values } = recorder;
+  const { ops, buffers, bufferOf } = assignBuffers(values, schedule(recorder.ops), recorder.input, output, (v) => recorder.floatsOf(v));
+  return { values, ops, buffers, bufferOf, output };
 }
