@@ -7,19 +7,23 @@ import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import type { ApplyContext, BatchNorm, Conv } from './layers.js';
 
+/**
+ * The ops with parameters take their layer (its name and shapes); the others a name for what they make, which the
+ * exported model's layers carry (src/export/tfjs.ts). Implementations need not use the names.
+ */
 export interface NetworkGraph<V> {
   /** conv(x) + bias; at inference, with its batch norm and ReLU inside where the folding (fold.ts) put them. */
   conv(layer: Conv, x: V): V;
   /** relu(bn(x)); nothing at inference where the batch norm is folded into the convolution before. */
   bnRelu(bn: BatchNorm, x: V): V;
   /** 2x2 max pooling, stride 2: [N, H, W, C] -> [N, H/2, W/2, C]. */
-  maxPool2(x: V): V;
-  /** up + low upsampled (nearest neighbour) to up's height and width. */
-  upsampleAdd(low: V, up: V): V;
+  maxPool2(x: V, name: string): V;
+  /** up + low upsampled (nearest neighbour) to up's height and width; exported as name.upsample and name.add. */
+  upsampleAdd(low: V, up: V, name: string): V;
   /** x + onto; a plan computes it as x's convolution accumulating onto onto's buffer. */
-  add(x: V, onto: V): V;
+  add(x: V, onto: V, name: string): V;
   /** The sum of the terms; a plan accumulates each term's convolution onto the sum of the terms before it. */
-  sum(terms: V[]): V;
+  sum(terms: V[], name: string): V;
 }
 
 /** The network on TF.js tensors: each op as the layers apply it (training or inference, folded or not). */

@@ -138,7 +138,7 @@ export class Residual {
     let h = g.conv(this.conv1, g.bnRelu(this.bn1, x));
     h = g.conv(this.conv2, g.bnRelu(this.bn2, h));
     h = g.conv(this.conv3, g.bnRelu(this.bn3, h));
-    return g.add(h, this.skip ? g.conv(this.skip, x) : x);
+    return g.add(h, this.skip ? g.conv(this.skip, x) : x, `${this.name}.add`);
   }
 
   flops(size: number): number {

@@ -16,7 +16,7 @@ export class Hourglass {
   readonly low3: ResidualSeq;
   readonly specs: ParamSpec[];
 
-  constructor(name: string, readonly depth: number, features: number, modules: number) {
+  constructor(readonly name: string, readonly depth: number, features: number, modules: number) {
     this.up = new ResidualSeq(`${name}.up`, features, features, modules);
     this.low1 = new ResidualSeq(`${name}.low1`, features, features, modules);
     this.inner = depth > 1
@@ -29,9 +29,9 @@ export class Hourglass {
   /** x: [N, H, W, f] -> [N, H, W, f]. */
   forward<V>(g: NetworkGraph<V>, x: V): V {
     const up = this.up.forward(g, x);
-    let low = this.low1.forward(g, g.maxPool2(x)); // [N, H/2, W/2, f]
+    let low = this.low1.forward(g, g.maxPool2(x, `${this.name}.pool`)); // [N, H/2, W/2, f]
     low = this.low3.forward(g, this.inner.forward(g, low));
-    return g.upsampleAdd(low, up);
+    return g.upsampleAdd(low, up, this.name);
   }
 
   flops(size: number): number {
@@ -83,7 +83,7 @@ class Stem {
   /** image: [N, S, S, 3] -> [N, S/4, S/4, f]. */
   forward<V>(g: NetworkGraph<V>, image: V): V {
     const x = this.res1.forward(g, g.bnRelu(this.bn, g.conv(this.conv, image))); // [N, S/2, S/2, 128]
-    return this.res3.forward(g, this.res2.forward(g, g.maxPool2(x))); // [N, S/4, S/4, f]
+    return this.res3.forward(g, this.res2.forward(g, g.maxPool2(x, 'stem.pool'))); // [N, S/4, S/4, f]
   }
 
   flops(size: number): number {
@@ -130,7 +130,7 @@ export class StackedHourglass {
       const { features, heatmaps } = this.heads[i].forward(g, this.hourglasses[i].forward(g, x));
       outputs.push(heatmaps);
       if (i < this.config.stacks - 1) {
-        x = g.sum([x, g.conv(this.mergeFeatures[i], features), g.conv(this.mergeHeatmaps[i], heatmaps)]);
+        x = g.sum([x, g.conv(this.mergeFeatures[i], features), g.conv(this.mergeHeatmaps[i], heatmaps)], `stack${i}.merge`);
       }
     }
     return outputs;
