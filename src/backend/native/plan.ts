@@ -201,15 +201,16 @@ function schedule(recorded: readonly OpSpec[]): OpSpec[] {
     return true;
   };
   for (let i = 0; i < ops.length; i++) {
-    const onto = ops[i].into;
+    const accumulating = ops[i];
+    const onto = accumulating.into;
     if (onto === undefined) continue;
-    const made = madeAt(onto);
-    if (made > i) {
-      if (!hoist(made)) throw new Error(`plan: ${ops[i].label} accumulates onto a value that cannot be made before it`);
-      i++;
+    if (madeAt(onto) > i) {
+      hoist(madeAt(onto));
+      i = ops.indexOf(accumulating);
+      if (madeAt(onto) > i) throw new Error(`plan: ${accumulating.label} accumulates onto a value that cannot be made before it`);
     }
     for (let j = i + 1; j < ops.length; j++) {
-      if (ops[j].src === onto && hoist(j)) i++;
+      if (ops[j].src === onto && hoist(j)) i++; // it went before ops[i]
     }
   }
   return ops;
