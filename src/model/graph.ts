@@ -1,8 +1,9 @@
 // The operations the network's forward pass is written in (network.ts, layers.ts), generic over what a value is:
-// the one definition of the topology, run two ways. TfGraph runs each op on TF.js tensors as it comes (training and
-// inference; the reference); the native backend's plan recorder (src/backend/native/plan.ts) records them, with
-// its fusions, as the ops of an inference plan. A new block made of these ops is written once, in the network; a
-// new kind of op is added here and to both implementations.
+// the one definition of the topology. TfGraph runs each op on TF.js tensors as it comes (training and inference;
+// the reference). Others record them: the native backend's inference plan with its fusions
+// (src/backend/native/plan.ts), the TF.js export's Keras layers (src/export/tfjs.ts), the (conv, BN) pairs that
+// fold (fold.ts). A new block made of these ops is written once, in the network; a new kind of op is added here and
+// to each implementation.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import type { ApplyContext, BatchNorm, Conv } from './layers.js';

@@ -1,7 +1,7 @@
 // The stacked hourglass network (Newell et al. 2016; docs/method.md "Network"): stem, recursive hourglass, per-stack
 // head, and the remap of features and heatmaps into the next stack. One heatmap output per stack. The forward pass
-// is written once, over the operations of graph.ts: TF.js runs it (apply), the native backend records its
-// inference plan from it (src/backend/native/plan.ts).
+// is written once, over the operations of graph.ts: TF.js runs it (apply), and the native inference plan
+// (src/backend/native/plan.ts), the TF.js export (src/export/tfjs.ts) and batch-norm folding (fold.ts) record it.
 import type { Tensor4D } from '../tf.js';
 import { heatmapSize, type HourglassConfig } from './config.js';
 import { TfGraph, type NetworkGraph } from './graph.js';
