@@ -1,5 +1,5 @@
 // Whole-network inference executor (predict() on the native backend without the TF.js engine): a plan built once
-// from a description made by src/backend/native/infer.ts -- oneDNN convolution primitives with their weights
+// from a description recorded by src/backend/native/plan.ts -- oneDNN convolution primitives with their weights
 // reordered once, activations in preallocated buffers reused across calls -- then run with one call per prediction.
 //
 // Ops: conv (bias, optional ReLU post-op, optional sum post-op onto what the output buffer already holds: the residual
@@ -35,10 +35,10 @@ constexpr size_t PARALLEL_MIN = 1 << 14;
 /** Buffer ids in a value description: >= 0 a plan buffer, INPUT the images, OUTPUT the heatmaps returned. */
 constexpr int INPUT = -1, OUTPUT = -2;
 
-// Keep in sync with OpKind in src/backend/native/infer.ts.
+// Keep in sync with OpKind in src/backend/native/plan.ts.
 enum OpKind { CONV = 0, BN_RELU = 1, MAX_POOL = 2, UPSAMPLE_ADD = 3, COPY = 4, REORDER = 5 };
 
-// Keep in sync with Layout in src/backend/native/infer.ts.
+// Keep in sync with Layout in src/backend/native/plan.ts.
 enum Layout { NHWC = 0, BLOCKED = 1, NCHW = 2 };
 
 /** One activation: [n, c, h, w] in `layout`, stored in buffer `buffer`. */
@@ -516,7 +516,7 @@ Plan &planArg(const Napi::CallbackInfo &info) {
   return *h->plan;
 }
 
-/** createInferPlan(desc) -> handle: see src/backend/native/infer.ts (PlanDescription) for the fields. */
+/** createInferPlan(desc) -> handle: see src/backend/native/addon.ts (InferPlanDescription) for the fields. */
 Napi::Value CreateInferPlan(const Napi::CallbackInfo &info) {
   Napi::Value result;
   guarded(info, "createInferPlan", [&] {

@@ -1,7 +1,7 @@
 // Export to a TensorFlow.js LayersModel (`model.json` + `weights.bin`) that the browser and tfjs-node load with
-// `tf.loadLayersModel`: the same network as src/model/network.ts, built from standard Keras layers only (InputLayer,
-// ZeroPadding2D, Conv2D, BatchNormalization, Activation, MaxPooling2D, UpSampling2D, Add), so that no custom layer
-// has to be registered to load it. Its single output is the last stack's heatmaps.
+// `tf.loadLayersModel`: the network's own forward pass (src/model/network.ts) wired as standard Keras layers only
+// (InputLayer, ZeroPadding2D, Conv2D, BatchNormalization, Activation, MaxPooling2D, UpSampling2D, Add), so that no
+// custom layer has to be registered to load it. Its single output is the last stack's heatmaps.
 //
 // Batch norms are FOLDED, exactly as HourglassModel.predict folds them (src/model/fold.ts, same foldPairs and the
 // same arithmetic): every conv -> BN -> ReLU becomes one Conv2D with the folded kernel and bias and a ReLU
@@ -25,9 +25,9 @@ import { storesAsHalf, toHalf } from '../util/half.js';
 import type { HourglassConfig } from '../model/config.js';
 import { heatmapSize } from '../model/config.js';
 import { FoldedParams } from '../model/fold.js';
-import { BN_EPSILON, type BatchNorm, type Conv, type Residual, ResidualSeq } from '../model/layers.js';
+import type { NetworkGraph } from '../model/graph.js';
+import { BN_EPSILON, type BatchNorm, type Conv } from '../model/layers.js';
 import type { HourglassModel } from '../model/model.js';
-import type { Hourglass } from '../model/network.js';
 import type { ParamStore } from '../model/params.js';
 import { BUILTIN_SKELETONS } from '../data/skeletons/index.js';
 import { TFJS_FILES, TFJS_INFO_FORMAT } from './tfjs-files.js';
@@ -71,8 +71,11 @@ function apply(layer: tfjs.layers.Layer, x: Symbolic | Symbolic[]): Symbolic {
   return layer.apply(x) as Symbolic;
 }
 
-/** Creates the layers and sets their weights while the graph is wired; the caller owns the model it builds. */
-class LayersBuilder {
+/**
+ * The network's forward pass (network.ts) wired as Keras layers, each created with its weights set; the caller owns
+ * the model built from it.
+ */
+class LayersGraph implements NetworkGraph<Symbolic> {
   constructor(private readonly params: ParamStore, private readonly folded: FoldedParams) {}
 
   /** Conv.apply: same padding rule ('valid' for 1x1, 'same' at stride 1, explicit symmetric (k-1)/2 otherwise). */
@@ -103,44 +106,33 @@ class LayersBuilder {
     return y;
   }
 
-  /** BatchNorm.apply in inference: nothing when folded into the conv before it, else BN (+ ReLU) layers. */
-  batchNorm(b: BatchNorm, x: Symbolic, relu: boolean): Symbolic {
-    if (this.folded.absorbs(b.name)) {
-      if (!relu) throw new Error(`batch norm ${b.name} was folded with its ReLU but is applied without one`);
-      return x;
-    }
+  /** BatchNorm.apply(relu = true) in inference: nothing when folded into the conv before it, else BN + ReLU layers. */
+  bnRelu(b: BatchNorm, x: Symbolic): Symbolic {
+    if (this.folded.absorbs(b.name)) return x;
     const layer = tfjs.layers.batchNormalization({ name: b.name, axis: -1, epsilon: BN_EPSILON, center: true, scale: true });
-    let y = apply(layer, x);
+    const y = apply(layer, x);
     const p = (suffix: string) => this.params.get(`${b.name}.${suffix}`);
     // tfjs-layers' weight order: gamma, beta, moving mean, moving variance.
     layer.setWeights([p('gamma'), p('beta'), p('runningMean'), p('runningVar')]);
-    if (relu) y = apply(tfjs.layers.activation({ activation: 'relu', name: `${b.name}.relu` }), y);
-    return y;
+    return apply(tfjs.layers.activation({ activation: 'relu', name: `${b.name}.relu` }), y);
   }
 
-  /** Residual.apply: BN-ReLU-conv1, BN-ReLU-conv2, BN-ReLU-conv3, plus the identity or conv1x1 skip. */
-  residual(r: Residual, x: Symbolic): Symbolic {
-    let h = this.conv(r.conv1, this.batchNorm(r.bn1, x, true));
-    h = this.conv(r.conv2, this.batchNorm(r.bn2, h, true));
-    h = this.conv(r.conv3, this.batchNorm(r.bn3, h, true));
-    const skip = r.skip ? this.conv(r.skip, x) : x;
-    return apply(tfjs.layers.add({ name: `${r.name}.add` }), [h, skip]);
+  maxPool2(x: Symbolic, name: string): Symbolic {
+    return apply(tfjs.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name }), x);
   }
 
-  sequence(s: ResidualSeq, x: Symbolic): Symbolic {
-    return s.blocks.reduce((h, b) => this.residual(b, h), x);
-  }
-
-  /** Hourglass.apply: up branch + nearest-upsampled (pool -> low1 -> inner -> low3) branch. */
-  hourglass(h: Hourglass, x: Symbolic, name: string): Symbolic {
-    const up = this.sequence(h.up, x);
-    const pooled = apply(tfjs.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: `${name}.pool` }), x);
-    let low = this.sequence(h.low1, pooled);
-    low = h.inner instanceof ResidualSeq ? this.sequence(h.inner, low) : this.hourglass(h.inner, low, `${name}.inner`);
-    low = this.sequence(h.low3, low);
+  upsampleAdd(low: Symbolic, up: Symbolic, name: string): Symbolic {
     // resizeNearestNeighbor to twice the side (network.ts) == UpSampling2D(2, nearest): both take source pixel floor(i / 2).
     const upsampled = apply(tfjs.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}.upsample` }), low);
     return apply(tfjs.layers.add({ name: `${name}.add` }), [up, upsampled]);
+  }
+
+  add(x: Symbolic, onto: Symbolic, name: string): Symbolic {
+    return apply(tfjs.layers.add({ name }), [x, onto]);
+  }
+
+  sum(terms: Symbolic[], name: string): Symbolic {
+    return apply(tfjs.layers.add({ name }), terms);
   }
 }
 
@@ -152,25 +144,9 @@ export function toLayersModel(model: HourglassModel): tfjs.LayersModel {
   const { network, params, config } = model;
   const folded = FoldedParams.fold(network, params);
   try {
-    const b = new LayersBuilder(params, folded);
     const image = tfjs.input({ shape: [config.inputSize, config.inputSize, 3], name: INPUT_NAME, dtype: 'float32' });
-    // Stem: conv7x7/2 + BN + ReLU (folded), res1, maxpool, res2, res3.
-    const stem = network.stem;
-    let x = b.residual(stem.res1, b.batchNorm(stem.bn, b.conv(stem.conv, image), true));
-    x = apply(tfjs.layers.maxPooling2d({ poolSize: 2, strides: 2, padding: 'valid', name: 'stem.pool' }), x);
-    x = b.residual(stem.res3, b.residual(stem.res2, x));
-    let heatmaps: Symbolic | null = null;
-    for (let i = 0; i < config.stacks; i++) {
-      const head = network.heads[i];
-      const hg = b.hourglass(network.hourglasses[i], x, `stack${i}.hg`);
-      const features = b.batchNorm(head.bn, b.conv(head.conv, b.sequence(head.residual, hg)), true);
-      heatmaps = b.conv(head.out, features);
-      if (i < config.stacks - 1) {
-        const merged = [x, b.conv(network.mergeFeatures[i], features), b.conv(network.mergeHeatmaps[i], heatmaps)];
-        x = apply(tfjs.layers.add({ name: `stack${i}.merge` }), merged);
-      }
-    }
-    return tfjs.model({ inputs: image, outputs: heatmaps as Symbolic, name: MODEL_NAME });
+    const heatmaps = network.forward(new LayersGraph(params, folded), image);
+    return tfjs.model({ inputs: image, outputs: heatmaps[heatmaps.length - 1], name: MODEL_NAME });
   } finally {
     folded.dispose();
   }

@@ -1,11 +1,13 @@
 // Inference-time batch-norm folding: every BN + ReLU that directly follows a convolution (conv1 -> BN2 and
 // conv2 -> BN3 in the pre-activation residual, the stem's conv7x7 -> BN, each head's conv1x1 -> BN) becomes that
 // convolution's filter and bias, with the ReLU as a fused post-op. BN1 of a residual normalises the block's input,
-// which the skip path also reads, so it stays a (one-pass, ReLU-fused) scale-shift op.
+// which the skip path also reads, so it stays a (one-pass, ReLU-fused) scale-shift op. The pairs are found by
+// running the network's forward pass (network.ts), not listed by hand.
 import { tf } from '../tf.js';
 import type { Tensor, Tensor1D, Tensor4D } from '../tf.js';
-import { BN_EPSILON, type BatchNorm, type Conv, type FoldedConvs, type Residual, ResidualSeq } from './layers.js';
-import type { Hourglass, StackedHourglass } from './network.js';
+import { BN_EPSILON, type BatchNorm, type Conv, type FoldedConvs } from './layers.js';
+import type { NetworkGraph } from './graph.js';
+import type { StackedHourglass } from './network.js';
 import type { ParamStore } from './params.js';
 
 /** A convolution and the batch norm (+ ReLU) applied right after it. */
@@ -14,27 +16,55 @@ interface FoldPair {
   readonly bn: BatchNorm;
 }
 
-function residualPairs(r: Residual): FoldPair[] {
-  return [{ conv: r.conv1, bn: r.bn2 }, { conv: r.conv2, bn: r.bn3 }];
+/**
+ * The forward pass run on where values come from: a batch norm (with its ReLU) can fold into the convolution that
+ * made its input when nothing else reads that convolution's output.
+ */
+class PairFinder implements NetworkGraph<number> {
+  /** Per value: the convolution that made it (null: another op, or the image), and how many ops read it. */
+  private readonly madeBy: (Conv | null)[] = [null];
+  readonly readers: number[] = [0];
+  readonly candidates: { conv: Conv; bn: BatchNorm; value: number }[] = [];
+
+  private make(conv: Conv | null, inputs: number[]): number {
+    for (const v of inputs) this.readers[v] += 1;
+    this.madeBy.push(conv);
+    this.readers.push(0);
+    return this.madeBy.length - 1;
+  }
+
+  conv(layer: Conv, x: number): number {
+    return this.make(layer, [x]);
+  }
+
+  bnRelu(bn: BatchNorm, x: number): number {
+    const conv = this.madeBy[x];
+    if (conv) this.candidates.push({ conv, bn, value: x });
+    return this.make(null, [x]);
+  }
+
+  maxPool2(x: number): number {
+    return this.make(null, [x]);
+  }
+
+  upsampleAdd(low: number, up: number): number {
+    return this.make(null, [low, up]);
+  }
+
+  add(x: number, onto: number): number {
+    return this.make(null, [x, onto]);
+  }
+
+  sum(terms: number[]): number {
+    return this.make(null, terms);
+  }
 }
 
-function hourglassResiduals(h: Hourglass): Residual[] {
-  const inner = h.inner instanceof ResidualSeq ? h.inner.blocks : hourglassResiduals(h.inner);
-  return [...h.up.blocks, ...h.low1.blocks, ...inner, ...h.low3.blocks];
-}
-
-/** Every (conv, BN) pair of the network whose BN (with its ReLU) can be folded into the conv. */
+/** Every (conv, BN) pair of the network whose BN (with its ReLU) can be folded into the conv, in forward order. */
 export function foldPairs(network: StackedHourglass): FoldPair[] {
-  const residuals = [
-    network.stem.res1, network.stem.res2, network.stem.res3,
-    ...network.hourglasses.flatMap(hourglassResiduals),
-    ...network.heads.flatMap((h) => h.residual.blocks),
-  ];
-  return [
-    { conv: network.stem.conv, bn: network.stem.bn },
-    ...network.heads.map((h) => ({ conv: h.conv, bn: h.bn })),
-    ...residuals.flatMap(residualPairs),
-  ];
+  const finder = new PairFinder();
+  network.forward(finder, 0);
+  return finder.candidates.filter((c) => finder.readers[c.value] === 1).map(({ conv, bn }) => ({ conv, bn }));
 }
 
 /**

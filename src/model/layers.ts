@@ -1,9 +1,11 @@
 // Building blocks of the network (docs/method.md "Network"): convolution, batch norm, and the pre-activation
-// bottleneck residual. Each block declares its parameters by name, applies itself to NHWC tensors, and counts
-// its own forward FLOPs, so parameter layout, computation and cost cannot disagree.
+// bottleneck residual. Each block declares its parameters by name, defines its computation once (convolution and
+// batch norm on NHWC tensors; the residual over the operations of graph.ts) and counts its own forward FLOPs, so
+// parameter layout, computation and cost cannot disagree.
 import { tf } from '../tf.js';
 import type { Tensor4D, Tensor1D } from '../tf.js';
 import { ops } from './ops.js';
+import type { NetworkGraph } from './graph.js';
 import type { ParamSpec, ParamStore } from './params.js';
 
 /** Inference parameters with batch norms folded into the convolutions before them (fold.ts builds them). */
@@ -132,11 +134,11 @@ export class Residual {
   }
 
   /** x: [N, H, W, in] -> [N, H, W, out]. */
-  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
-    let h = this.conv1.apply(ctx, this.bn1.apply(ctx, x, true));
-    h = this.conv2.apply(ctx, this.bn2.apply(ctx, h, true));
-    h = this.conv3.apply(ctx, this.bn3.apply(ctx, h, true));
-    return tf.add(h, this.skip ? this.skip.apply(ctx, x) : x);
+  forward<V>(g: NetworkGraph<V>, x: V): V {
+    let h = g.conv(this.conv1, g.bnRelu(this.bn1, x));
+    h = g.conv(this.conv2, g.bnRelu(this.bn2, h));
+    h = g.conv(this.conv3, g.bnRelu(this.bn3, h));
+    return g.add(h, this.skip ? g.conv(this.skip, x) : x, `${this.name}.add`);
   }
 
   flops(size: number): number {
@@ -153,8 +155,8 @@ export class ResidualSeq {
     this.specs = this.blocks.flatMap((b) => b.specs);
   }
 
-  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
-    return this.blocks.reduce((h, b) => b.apply(ctx, h), x);
+  forward<V>(g: NetworkGraph<V>, x: V): V {
+    return this.blocks.reduce((h, b) => b.forward(g, h), x);
   }
 
   flops(size: number): number {

@@ -1,8 +1,10 @@
 // The stacked hourglass network (Newell et al. 2016; docs/method.md "Network"): stem, recursive hourglass, per-stack
-// head, and the remap of features and heatmaps into the next stack. One heatmap output per stack.
-import { tf } from '../tf.js';
+// head, and the remap of features and heatmaps into the next stack. One heatmap output per stack. The forward pass
+// is written once, over the operations of graph.ts: TF.js runs it (apply), and the native inference plan
+// (src/backend/native/plan.ts), the TF.js export (src/export/tfjs.ts) and batch-norm folding (fold.ts) record it.
 import type { Tensor4D } from '../tf.js';
 import { heatmapSize, type HourglassConfig } from './config.js';
+import { TfGraph, type NetworkGraph } from './graph.js';
 import { BatchNorm, Conv, ResidualSeq, Residual, type ApplyContext } from './layers.js';
 import { ParamStore, specSize, type ParamSpec } from './params.js';
 
@@ -14,7 +16,7 @@ export class Hourglass {
   readonly low3: ResidualSeq;
   readonly specs: ParamSpec[];
 
-  constructor(name: string, readonly depth: number, features: number, modules: number) {
+  constructor(readonly name: string, readonly depth: number, features: number, modules: number) {
     this.up = new ResidualSeq(`${name}.up`, features, features, modules);
     this.low1 = new ResidualSeq(`${name}.low1`, features, features, modules);
     this.inner = depth > 1
@@ -25,12 +27,11 @@ export class Hourglass {
   }
 
   /** x: [N, H, W, f] -> [N, H, W, f]. */
-  apply(ctx: ApplyContext, x: Tensor4D): Tensor4D {
-    const up = this.up.apply(ctx, x);
-    let low = this.low1.apply(ctx, tf.maxPool(x, 2, 2, 'valid')); // [N, H/2, W/2, f]
-    low = this.low3.apply(ctx, this.inner.apply(ctx, low));
-    const [, h, w] = x.shape;
-    return tf.add(up, tf.image.resizeNearestNeighbor(low, [h, w]));
+  forward<V>(g: NetworkGraph<V>, x: V): V {
+    const up = this.up.forward(g, x);
+    let low = this.low1.forward(g, g.maxPool2(x, `${this.name}.pool`)); // [N, H/2, W/2, f]
+    low = this.low3.forward(g, this.inner.forward(g, low));
+    return g.upsampleAdd(low, up, this.name);
   }
 
   flops(size: number): number {
@@ -54,9 +55,9 @@ class StackHead {
   }
 
   /** hg: [N, h, w, f] -> features [N, h, w, f] and heatmaps [N, h, w, K]. */
-  apply(ctx: ApplyContext, hg: Tensor4D): { features: Tensor4D; heatmaps: Tensor4D } {
-    const features = this.bn.apply(ctx, this.conv.apply(ctx, this.residual.apply(ctx, hg)), true);
-    return { features, heatmaps: this.out.apply(ctx, features) };
+  forward<V>(g: NetworkGraph<V>, hg: V): { features: V; heatmaps: V } {
+    const features = g.bnRelu(this.bn, g.conv(this.conv, this.residual.forward(g, hg)));
+    return { features, heatmaps: g.conv(this.out, features) };
   }
 
   flops(size: number): number {
@@ -80,9 +81,9 @@ class Stem {
   }
 
   /** image: [N, S, S, 3] -> [N, S/4, S/4, f]. */
-  apply(ctx: ApplyContext, image: Tensor4D): Tensor4D {
-    const x = this.res1.apply(ctx, this.bn.apply(ctx, this.conv.apply(ctx, image), true)); // [N, S/2, S/2, 128]
-    return this.res3.apply(ctx, this.res2.apply(ctx, tf.maxPool(x, 2, 2, 'valid'))); // [N, S/4, S/4, f]
+  forward<V>(g: NetworkGraph<V>, image: V): V {
+    const x = this.res1.forward(g, g.bnRelu(this.bn, g.conv(this.conv, image))); // [N, S/2, S/2, 128]
+    return this.res3.forward(g, this.res2.forward(g, g.maxPool2(x, 'stem.pool'))); // [N, S/4, S/4, f]
   }
 
   flops(size: number): number {
@@ -119,20 +120,25 @@ export class StackedHourglass {
   }
 
   /**
-   * image: [N, S, S, 3], RGB in [0, 1] -> one heatmap tensor per stack, each [N, S/4, S/4, K].
+   * image: [N, S, S, 3], RGB in [0, 1] -> one heatmap value per stack, each [N, S/4, S/4, K].
    * The last element is the final prediction; the others are for intermediate supervision.
    */
-  apply(ctx: ApplyContext, image: Tensor4D): Tensor4D[] {
-    let x = this.stem.apply(ctx, image); // [N, S/4, S/4, f]
-    const outputs: Tensor4D[] = [];
+  forward<V>(g: NetworkGraph<V>, image: V): V[] {
+    let x = this.stem.forward(g, image); // [N, S/4, S/4, f]
+    const outputs: V[] = [];
     for (let i = 0; i < this.config.stacks; i++) {
-      const { features, heatmaps } = this.heads[i].apply(ctx, this.hourglasses[i].apply(ctx, x));
+      const { features, heatmaps } = this.heads[i].forward(g, this.hourglasses[i].forward(g, x));
       outputs.push(heatmaps);
       if (i < this.config.stacks - 1) {
-        x = tf.addN([x, this.mergeFeatures[i].apply(ctx, features), this.mergeHeatmaps[i].apply(ctx, heatmaps)]);
+        x = g.sum([x, g.conv(this.mergeFeatures[i], features), g.conv(this.mergeHeatmaps[i], heatmaps)], `stack${i}.merge`);
       }
     }
     return outputs;
+  }
+
+  /** The forward pass on TF.js tensors (training, or inference with or without folded batch norms). */
+  apply(ctx: ApplyContext, image: Tensor4D): Tensor4D[] {
+    return this.forward(new TfGraph(ctx), image);
   }
 
   /** Trainable parameter count (running statistics excluded), computed from the layout alone. */

@@ -56,7 +56,7 @@ export interface NativeAddon {
   resizeNearestGrad(dy: Float32Array, dx: Float32Array, shape: Int32Array, rows: Int32Array, cols: Int32Array): void;
   sumLeading(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
   sumTrailing(x: Float32Array, out: Float32Array, outer: number, inner: number): void;
-  /** A whole-network inference plan (native/src/infer.cc) from its description (infer.ts, PlanDescription). */
+  /** A whole-network inference plan (native/src/infer.cc) from its description (InferPlanDescription). */
   createInferPlan(desc: InferPlanDescription): InferPlanHandle;
   /** Runs a plan: images [N, S, S, 3] -> heatmaps [N, S/4, S/4, K], both NHWC. */
   runInferPlan(plan: InferPlanHandle, images: Float32Array, heatmaps: Float32Array): void;
@@ -68,21 +68,21 @@ export interface NativeAddon {
 /** An opaque handle to a native inference plan. */
 export type InferPlanHandle = { readonly __inferPlan: unique symbol };
 
-/** What native/src/infer.cc reads to build a plan (built by src/backend/native/infer.ts). */
+/** What native/src/infer.cc reads to build a plan (recorded by src/backend/native/plan.ts). */
 export interface InferPlanDescription {
   readonly batch: number;
   /** Channels per block of the blocked layout (8 or 16). */
   readonly block: number;
   /** Convolutions on bf16 copies of their inputs with bf16 weights, f32 accumulation and outputs (native bf16 only). */
   readonly bf16?: boolean;
-  /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (infer.ts Layout). */
+  /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (plan.ts Layout). */
   readonly values: Int32Array;
   /** Float count of each plan buffer. */
   readonly buffers: readonly number[];
   readonly ops: readonly InferPlanOp[];
 }
 
-/** One op of a plan: kind (infer.ts OpKind), source and destination value, and the kind's own fields. */
+/** One op of a plan: kind (plan.ts OpKind), source and destination value, and the kind's own fields. */
 export interface InferPlanOp {
   readonly kind: number;
   readonly src: number;
