@@ -114,8 +114,36 @@ export async function estimateInRaster(nets: Networks, raster: RasterImage, opti
   return { keypoints: first?.keypoints ?? [], box: first?.box ?? whole, imageSize, people };
 }
 
-/** The person search: the candidates scored by personScore; duplicates (the same person twice) suppressed. */
+/**
+ * Passes of the pose network (no flip test) that re-crop a kept person on the box of their own keypoints before the
+ * final run. The detector's box size is rough (on held-out LSPET 5501-6000 scenes the true box is 0.67-1.56 times its
+ * side, 10th to 90th percentile); each pass moves the crop towards the person's own box. Chosen on held-out scenes and
+ * photos of LSPET 5501-6000 (80 of each, found people's PCK@0.2 with the final flip-test run on the box after 1, 2, 3
+ * re-crops: scenes 60.6, 62.5, 62.5; photos 59.7, 63.4, 64.9; against 73.4 for the true box): the second costs one
+ * run per person and gains 2-4 points; a third gains little more.
+ */
+export const REFINE_PASSES = 1;
+
+/**
+ * The person search: the candidates scored by personScore and duplicates (the same person twice) suppressed; each
+ * person at least minScore is re-cropped (REFINE_PASSES) and must score at least minScore there too (their score is
+ * the lower of the two). Checked on held-out scenes (`node dist/bench/people.js --choose-threshold`): at 0.2 this
+ * keeps as many people (85.8% vs 85.5%) and reports a person in fewer person-free images (4.7% vs 8.0%) than the
+ * check's score alone.
+ */
 async function findPeople(nets: Networks, raster: RasterImage, limits: { minScore: number; maxPeople: number }): Promise<{ box: Box; score: number }[]> {
-  const scored = (await candidates(nets, raster, limits)).map((c) => ({ box: c.box, score: personScore(c.detectorScore, c.jointScore) }));
-  return suppress(scored, PEOPLE_IOU).filter((p) => p.score >= limits.minScore).slice(0, limits.maxPeople);
+  const checked = (await candidates(nets, raster, limits)).map((c) => ({ ...c, score: personScore(c.detectorScore, c.jointScore) }));
+  const people: { box: Box; score: number }[] = [];
+  for (const c of suppress(checked, PEOPLE_IOU)) {
+    if (c.score < limits.minScore || people.length >= limits.maxPeople) break;
+    let box = c.box;
+    let score = c.score;
+    for (let pass = 0; pass < REFINE_PASSES; pass++) {
+      const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
+      box = keypointsBox(keypoints);
+      score = Math.min(score, personScore(c.detectorScore, meanJointScore(keypoints)));
+    }
+    if (score >= limits.minScore) people.push({ box, score });
+  }
+  return suppress(people, PEOPLE_IOU); // two candidates of one person may meet on the same box
 }

@@ -11,6 +11,7 @@ import { createEstimator, type RawImage } from '../../src/api/estimator.js';
 import { encodeTargets, CHANNELS } from '../../src/detect/codec.js';
 import type { Rect } from '../../src/detect/raster.js';
 import { InvalidArgumentError } from '../../src/errors.js';
+import { REFINE_PASSES } from '../../src/api/people.js';
 
 const DET = { stacks: 1, features: 8, modules: 1, joints: CHANNELS, inputSize: 64, depth: 1 };
 const POSE = { stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 };
@@ -136,6 +137,24 @@ test('two people are found, best score first, each with its own box and keypoint
   const sure = await est.estimatePose(img, { minPersonScore: 0.7 });
   assert.equal(sure.people.length, 1);
   assert.ok(Math.abs(centre(sure.people[0]) - 62.5) < 1.5);
+  est.dispose();
+});
+
+test('each kept person is re-cropped on their keypoints REFINE_PASSES times (no flip test) before the final run', async () => {
+  const model = cornersPose();
+  const predict = model.predict.bind(model);
+  let calls = 0;
+  model.predict = (images: Tensor4D) => {
+    calls += images.shape[0];
+    return predict(images);
+  };
+  const est = await createEstimator({ model, detector: oracleDetector(), backend: 'cpu' });
+  const img = image(90, 60, [{ x: 55, y: 15, w: 16, h: 36, level: 250 }]);
+  const pose = await est.estimatePose(img);
+  assert.equal(pose.people.length, 1);
+  // One check of the candidate, the re-crops, then the final run with the flip test (the crop and its mirror).
+  assert.equal(calls, 1 + REFINE_PASSES + 2);
+  assert.ok(Math.abs(centre(pose.people[0]) - 62.5) < 1.5 && Math.abs(pose.people[0].box.height - 36) < 3, JSON.stringify(pose.people[0].box));
   est.dispose();
 });
 
