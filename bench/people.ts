@@ -11,8 +11,7 @@ import { useBackend, parseBackendName } from '../src/backend/select.js';
 import { loadImage, type RgbImage } from '../src/data/image.js';
 import { readDataset } from '../src/data/readers/index.js';
 import { iou, suppress } from '../src/detect/codec.js';
-import { CANDIDATE_SCORE, PEOPLE_IOU, candidates, keypointsBox, meanJointScore, personScore, type Candidate } from '../src/api/people.js';
-import { keypointsInBox } from '../src/inference/person.js';
+import { CANDIDATE_SCORE, PEOPLE_IOU, candidates, personScore, poseCheck, type Candidate } from '../src/api/people.js';
 import { flipPermutation } from '../src/data/skeletons/types.js';
 import type { Rect } from '../src/detect/raster.js';
 import { jointsBox } from '../src/detect/train.js';
@@ -120,8 +119,8 @@ async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng:
   const check = async (canvas: Parameters<typeof candidates>[1]): Promise<Checked[]> => {
     const out: Checked[] = [];
     for (const c of await candidates(nets, canvas, limits)) {
-      const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, canvas, c.box, { flipTest: false });
-      out.push({ ...c, refinedBox: keypointsBox(keypoints), refinedJointScore: meanJointScore(keypoints) });
+      const recrop = await poseCheck(nets, canvas, c.box);
+      out.push({ ...c, refinedBox: recrop.box, refinedJointScore: recrop.jointScore });
     }
     return out;
   };

@@ -61,11 +61,17 @@ export async function candidates(nets: Networks, raster: RasterImage, limits: { 
     minScore: Math.min(CANDIDATE_SCORE, limits.minScore), maxPeople: Math.min(MAX_CANDIDATES, limits.maxPeople + EXTRA_CANDIDATES),
   });
   const checked: Candidate[] = [];
-  for (const c of found) {
-    const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, c.box, { flipTest: false });
-    checked.push({ box: keypointsBox(keypoints), detectorScore: c.score, jointScore: meanJointScore(keypoints) });
-  }
+  for (const c of found) checked.push({ ...(await poseCheck(nets, raster, c.box)), detectorScore: c.score });
   return checked;
+}
+
+/**
+ * One run of the pose network (no flip test) on a box's crop: the box of the keypoints it finds and their mean joint
+ * score. The search's check of a candidate and each re-crop (REFINE_PASSES).
+ */
+export async function poseCheck(nets: Networks, raster: RasterImage, box: Box): Promise<{ box: Box; jointScore: number }> {
+  const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
+  return { box: keypointsBox(keypoints), jointScore: meanJointScore(keypoints) };
 }
 
 /** The networks one image goes through: the pose network and, when there is one, the person detector. */
@@ -139,9 +145,9 @@ async function findPeople(nets: Networks, raster: RasterImage, limits: { minScor
     let box = c.box;
     let score = c.score;
     for (let pass = 0; pass < REFINE_PASSES; pass++) {
-      const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
-      box = keypointsBox(keypoints);
-      score = Math.min(score, personScore(c.detectorScore, meanJointScore(keypoints)));
+      const recrop = await poseCheck(nets, raster, box);
+      box = recrop.box;
+      score = Math.min(score, personScore(c.detectorScore, recrop.jointScore));
     }
     if (score >= limits.minScore) people.push({ box, score });
   }
