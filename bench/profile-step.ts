@@ -1,5 +1,5 @@
 // Profiles training steps of a stacked hourglass on a backend: time per step and the kernels it spends it in.
-// Usage: node dist/bench/profile-step.js [--backend native] [--stacks 1] [--features 128] [--size 128] [--batch 4] [--steps 5]
+// Usage: node dist/bench/profile-step.js [--backend native] [--precision fp32|bf16] [--stacks 1] [--features 128] [--size 128] [--batch 4] [--steps 5]
 //        [--detail KERNEL] [--infer: batch-1 inference latency instead]
 import { tf } from '../src/tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../src/tf.js';
@@ -7,6 +7,7 @@ import { HourglassModel } from '../src/model/model.js';
 import { heatmapLoss } from '../src/train/loss.js';
 import { Rmsprop } from '../src/train/rmsprop.js';
 import { loadNativeBackend } from '../src/backend/native/index.js';
+import { setNativePrecision } from '../src/backend/native/precision.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -14,6 +15,7 @@ function flag(name: string, fallback: string): string {
 }
 
 const backend = flag('backend', 'native');
+const precision = flag('precision', 'fp32');
 const stacks = Number(flag('stacks', '1'));
 const features = Number(flag('features', '128'));
 const size = Number(flag('size', '128'));
@@ -72,6 +74,8 @@ async function main(): Promise<void> {
   if (backend === 'native') {
     const r = await loadNativeBackend();
     if (!r.ok) throw new Error(r.reason);
+    if (precision !== 'fp32' && precision !== 'bf16') throw new Error(`--precision must be fp32 or bf16, got '${precision}'`);
+    console.log(setNativePrecision(precision).message);
   }
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend(backend);

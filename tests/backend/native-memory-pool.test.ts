@@ -41,15 +41,49 @@ test('arrays read out, shared by two tensors, viewed, or small are never recycle
   assert.notEqual(pool.alloc(16), small);
 });
 
-test('the free lists stay under their byte cap', () => {
+test('the free lists stay under their byte cap, dropping what was released longest ago', () => {
   const pool = new MemoryPool(N * 4);
   const [a, b] = [pool.alloc(N), pool.alloc(N)];
   for (const x of [a, b]) {
     pool.registered(x);
     pool.released(x);
   }
+  assert.equal(pool.alloc(N), b, 'the latest release is kept');
+  assert.notEqual(pool.alloc(N), a, 'the earlier one was dropped to stay under the cap');
+  const huge = pool.alloc(2 * N);
+  pool.registered(huge);
+  pool.released(huge);
+  assert.notEqual(pool.alloc(2 * N), huge, 'an array larger than the whole cap is never kept');
+});
+
+test('over the cap, the lengths released longest ago go first (a workload whose sizes change)', () => {
+  const pool = new MemoryPool(3 * N * 4);
+  const lengths = [N, N + 16, N + 32, N + 48, N + 64];
+  const arrays = lengths.map((l) => pool.alloc(l));
+  for (const x of arrays) {
+    pool.registered(x);
+    pool.released(x);
+  }
+  // Cap: about three arrays; the last two or three released are kept, the first two are gone.
+  assert.notEqual(pool.alloc(lengths[0]), arrays[0]);
+  assert.notEqual(pool.alloc(lengths[1]), arrays[1]);
+  assert.equal(pool.alloc(lengths[3]), arrays[3]);
+  assert.equal(pool.alloc(lengths[4]), arrays[4]);
+});
+
+test('a list emptied by alloc leaves nothing to evict: releases over the cap still work', () => {
+  const pool = new MemoryPool(2 * N * 4);
+  const a = pool.alloc(N);
+  pool.registered(a);
+  pool.released(a);
   assert.equal(pool.alloc(N), a);
-  assert.notEqual(pool.alloc(N), b, 'the second release was over the cap');
+  const [b, c] = [pool.alloc(N + 16), pool.alloc(N + 32)];
+  for (const x of [b, c]) {
+    pool.registered(x);
+    pool.released(x); // c is over the cap with b: b goes
+  }
+  assert.equal(pool.alloc(N + 32), c);
+  assert.notEqual(pool.alloc(N + 16), b);
 });
 
 test('native: values read with dataSync survive the tensor\'s disposal and later kernels', { skip: SKIP_NATIVE }, async () => {

@@ -1,6 +1,7 @@
 // Reuse of native kernel outputs' memory: a tensor's Float32Array goes back to a free list (by length) when
 // TF.js disposes its data, instead of waiting for V8's GC while new tensors page-fault fresh memory in.
 // A buffer is recycled only if it was exactly one tensor's storage and no caller ever read it out (dataSync).
+import { totalmem } from 'node:os';
 
 /** Where a pooled buffer stands; buffers of other origins are never tracked. */
 type State = 'handed' | 'live' | 'pinned' | 'free';
@@ -8,12 +9,20 @@ type State = 'handed' | 'live' | 'pinned' | 'free';
 /** Arrays shorter than this are left to the allocator: page faults only matter for large tensors. */
 const MIN_LENGTH = 4096;
 /**
- * Most bytes kept in the free lists; beyond that released arrays are left to the GC. A training step allocates the
- * same sizes every step, so the pool settles near the step's peak of live tensors (HOURGLASS_NATIVE_POOL_MB overrides).
+ * Most bytes kept in the free lists: half of the machine's memory, at least 4 GiB (HOURGLASS_NATIVE_POOL_MB overrides).
+ * A training step allocates the same sizes every step and releases nearly all of them at its end, so the free lists
+ * must hold the step's peak of live tensors or every step page-faults the rest in anew: the paper's network (1 stack,
+ * 256 features, 256 px) at batch 16 peaks near 5 GB, and under a 4 GiB cap its steps took 2.3x as long (batch norm,
+ * additions and pooling gradients 3-7x, all in fresh pages). Over the cap, the arrays of the lengths released longest
+ * ago go first, so a workload whose sizes change (images of many sizes) keeps only its recent ones.
  */
-const DEFAULT_CAP_BYTES = Number(process.env.HOURGLASS_NATIVE_POOL_MB ?? 4096) * 2 ** 20;
+const DEFAULT_CAP_BYTES =
+  process.env.HOURGLASS_NATIVE_POOL_MB !== undefined
+    ? Number(process.env.HOURGLASS_NATIVE_POOL_MB) * 2 ** 20
+    : Math.max(4 * 2 ** 30, totalmem() / 2);
 
 export class MemoryPool {
+  /** Free arrays by length; the Map's order is that of the lengths' last release, oldest first. */
   private readonly free = new Map<number, Float32Array[]>();
   private readonly state = new WeakMap<ArrayBuffer, State>();
   private freeBytes = 0;
@@ -27,6 +36,7 @@ export class MemoryPool {
     if (length < MIN_LENGTH) return fresh(length);
     const list = this.free.get(length);
     const recycled = list?.pop();
+    if (list?.length === 0) this.free.delete(length);
     if (recycled) {
       this.freeBytes -= recycled.byteLength;
       this.state.set(recycled.buffer as ArrayBuffer, 'handed');
@@ -59,15 +69,26 @@ export class MemoryPool {
     const buffer = pooledBuffer(values);
     if (buffer === null || this.state.get(buffer) !== 'live') return;
     const a = values as Float32Array;
-    if (this.freeBytes + a.byteLength > this.capBytes) {
+    if (a.byteLength > this.capBytes) {
       this.state.set(buffer, 'pinned');
       return;
     }
+    while (this.freeBytes + a.byteLength > this.capBytes) this.evictOldest();
     this.state.set(buffer, 'free');
-    const list = this.free.get(a.length);
-    if (list) list.push(a);
-    else this.free.set(a.length, [a]);
+    const list = this.free.get(a.length) ?? [];
+    this.free.delete(a.length); // re-inserted last: released most recently
+    list.push(a);
+    this.free.set(a.length, list);
     this.freeBytes += a.byteLength;
+  }
+
+  /** Drops the oldest free array of the length released longest ago (the GC reclaims it). */
+  private evictOldest(): void {
+    const [length, list] = this.free.entries().next().value as [number, Float32Array[]];
+    const dropped = list.shift() as Float32Array;
+    if (list.length === 0) this.free.delete(length);
+    this.freeBytes -= dropped.byteLength;
+    this.state.set(dropped.buffer as ArrayBuffer, 'pinned');
   }
 
   /** Drops every free array (the GC reclaims them). */
