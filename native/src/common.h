@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <dnnl.hpp>
@@ -65,9 +66,19 @@ Precision convPrecision();
 bool nativeBf16();
 /** oneDNN's name for the ISA it dispatches (dnnl::get_effective_cpu_isa). */
 const char *effectiveIsaName();
-enum class ConvPass { forward, backwardData, backwardWeights };
-/** Under Precision::bf16, whether this pass of a convolution of this geometry runs in bf16 or stays f32. */
-bool bf16Pays(ConvPass pass, int kh, int kw, int ic, int oc, int oh, int ow);
+enum class Bf16Layers { measured, all };
+/**
+ * The precision of one call of one convolution pass (`key`: the pass and its geometry): f32 under Precision::f32;
+ * under bf16, the faster of the two as measured on the pass's first calls (precision.cc), or bf16 for every pass
+ * (setPrecision(.., 'all')). Construct before the work, call done() after it succeeded (it times the trial calls).
+ */
+struct LayerPrecision {
+  explicit LayerPrecision(const std::string &layerKey);
+  void done();
+  const std::string key;
+  bool bf16;
+  const std::chrono::steady_clock::time_point start;
+};
 /** Copies `count` floats into `out` as bf16 (round to nearest even), on the OpenMP team for large counts. */
 void toBf16(const float *in, uint16_t *out, size_t count);
 

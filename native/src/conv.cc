@@ -1,7 +1,8 @@
 // 2-D convolution on oneDNN: forward (optional bias and fused ReLU), backprop to the input and to the filter.
 // Activations stay NHWC in the tensors' own buffers; filters are TF.js's HWIO, reordered into oneDNN's blocked layout.
 // Under Precision::bf16 (precision.cc) the primitives read bf16 copies of x, dy and the filter, made by the same
-// reorders, and accumulate and write f32: one kernel family, two input types.
+// reorders, and accumulate and write f32: one kernel family, two input types. Which of the two each pass of each
+// geometry runs in is measured on its first calls (LayerPrecision): bf16 where it is the faster.
 #include <cstdlib>
 #include <functional>
 #include <memory>
@@ -22,12 +23,11 @@ struct ConvGeometry {
   static constexpr size_t COUNT = 17;
   /** Winograd F(4x4, 3x3) in oneDNN's blocked layout, activations reordered in and out (see winogradFits). */
   bool wino;
-  /** Convolution inputs (x, dy, filter) in bf16, results in f32 (Precision::bf16). */
+  /** Convolution inputs (x, dy, filter) in bf16, results in f32 (set from LayerPrecision). */
   bool bf16;
   explicit ConvGeometry(const int32_t *v)
       : n(v[0]), ih(v[1]), iw(v[2]), ic(v[3]), kh(v[4]), kw(v[5]), oc(v[6]), oh(v[7]), ow(v[8]), sh(v[9]),
-        sw(v[10]), dh(v[11]), dw(v[12]), pt(v[13]), pl(v[14]), pb(v[15]), pr(v[16]), wino(false),
-        bf16(convPrecision() == Precision::bf16) {}
+        sw(v[10]), dh(v[11]), dw(v[12]), pt(v[13]), pl(v[14]), pb(v[15]), pr(v[16]), wino(false), bf16(false) {}
   /**
    * 3x3 stride 1 with 16-multiple channels and at least `minPixels` output pixels in the batch. Measured here:
    * Winograd runs forward, backward-data and backward-weights 2-2.5x faster than direct on 32x32 and larger maps,
@@ -48,9 +48,6 @@ struct ConvGeometry {
   /** The tensors' own NHWC layouts. */
   memory::desc src() const { return memory::desc({n, ic, ih, iw}, dt::f32, tag::nhwc); }
   memory::desc dst() const { return memory::desc({n, oc, oh, ow}, dt::f32, tag::nhwc); }
-  using Pass = ConvPass;
-  /** Keeps bf16 only for a pass where it pays (precision.cc; call before winogradFits: Winograd is f32-only). */
-  void choosePrecision(Pass p) { bf16 = bf16 && bf16Pays(p, kh, kw, ic, oc, oh, ow); }
   /** Type of what a convolution reads (x, dy, filter): bf16 or f32. */
   dt in() const { return bf16 ? dt::bf16 : dt::f32; }
   /**
@@ -89,6 +86,9 @@ struct ConvGeometry {
                                            dilates(), padL(), padR());
   }
 };
+
+/** Tags of the three passes in LayerPrecision's keys (the low bits carry bias and ReLU flags). */
+constexpr int PASS_FORWARD = 16, PASS_BACKWARD_DATA = 32, PASS_BACKWARD_WEIGHTS = 64;
 
 dnnl::primitive_attr userScratchpad() {
   dnnl::primitive_attr attr;
@@ -273,10 +273,11 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 4, ConvGeometry::COUNT, "geometry");
     bool relu = info[5].ToBoolean().Value();
     ConvGeometry g(gv);
-    g.choosePrecision(ConvGeometry::Pass::forward);
-    g.wino = g.winogradFits(16384);
-    int flags = (b != nullptr ? 1 : 0) | (relu ? 2 : 0) | (g.bf16 ? 4 : 0);
-    Forward &e = cached<Forward>(forwardCache, keyOf(gv, ConvGeometry::COUNT, flags),
+    const int flags = (b != nullptr ? 1 : 0) | (relu ? 2 : 0);
+    LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_FORWARD | flags));
+    g.bf16 = precision.bf16;
+    g.wino = g.winogradFits(16384);  // after the precision: Winograd is f32-only
+    Forward &e = cached<Forward>(forwardCache, keyOf(gv, ConvGeometry::COUNT, flags | (g.bf16 ? 4 : 0)),
                                  [&] { return new Forward(g, b != nullptr, relu); });
     memory out = e.dst.target(y);
     std::unordered_map<int, memory> args{
@@ -289,6 +290,7 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
     e.prim.execute(cpuStream(), args);
     e.dst.finish(out, y);
     cpuStream().wait();
+    precision.done();
   });
 }
 
@@ -300,10 +302,12 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo &info) {
     float *dx = f32Arg(info, 2, "dx");
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     ConvGeometry g(gv);
-    g.choosePrecision(ConvGeometry::Pass::backwardData);
+    LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_BACKWARD_DATA));
+    g.bf16 = precision.bf16;
     g.wino = g.winogradFits(4096);
     if (g.pointwise()) {
       (g.bf16 ? gemmBackwardDataBf16 : gemmBackwardData)(dy, w, dx, g.rows(), g.ic, g.oc);
+      precision.done();
       return;
     }
     BackwardData &e = cached<BackwardData>(backwardDataCache, keyOf(gv, ConvGeometry::COUNT, g.bf16 ? 4 : 0),
@@ -317,6 +321,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo &info) {
                                 });
     e.diffSrc.finish(out, dx);
     cpuStream().wait();
+    precision.done();
   });
 }
 
@@ -332,13 +337,15 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     float *db = info.Length() > 4 ? f32ArgOrNull(info, 4, "dbias") : nullptr;
     ConvGeometry g(gv);
-    g.choosePrecision(ConvGeometry::Pass::backwardWeights);
+    LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_BACKWARD_WEIGHTS | (db != nullptr ? 1 : 0)));
+    g.bf16 = precision.bf16;
     g.wino = g.winogradFits(4096);
     if (db != nullptr && f32Length(info, 4) != static_cast<size_t>(g.oc)) {
       throw std::invalid_argument("conv2dBackpropFilter: dbias must hold oc values");
     }
     if (g.pointwise()) {
       (g.bf16 ? gemmBackwardWeightsBf16 : gemmBackwardWeights)(x, dy, dw, db, g.rows(), g.ic, g.oc);
+      precision.done();
       return;
     }
     const bool withBias = db != nullptr;
@@ -356,6 +363,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
     e.prim.execute(cpuStream(), args);
     if (e.needReorder) e.toUser.execute(cpuStream(), e.blocked, userMem);
     cpuStream().wait();
+    precision.done();
   });
 }
 

@@ -2,7 +2,10 @@
 // and the f32 -> bf16 rounding the bf16 paths use for their inputs.
 #include <omp.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
+#include <unordered_map>
 
 #include "common.h"
 
@@ -48,22 +51,54 @@ bool nativeBf16() {
   return isa == dnnl::cpu_isa::avx512_core_bf16 || isa == dnnl::cpu_isa::avx512_core_amx;
 }
 
+namespace {
+
 /**
- * Measured per layer of the small and paper2 networks with oneDNN 2.6 on avx512_core_bf16 (a bf16 pass also pays a
- * reorder of its f32 inputs): 3x3 forward and backward-data gain 1.3-2x from 8x8 maps up; 3x3 backward-weights only
- * from 32x32 (below, oneDNN's jit_bf16 kernel is 10-100x slower than f32); 1x1 layers gain 1.2-1.9x when both sides
- * have 32+ channels, and lose on the 16-channel heatmap convolutions; the 3-channel stem's backward-weights loses.
- * HOURGLASS_NATIVE_BF16=all takes bf16 for every pass (kernel tests, profiling).
+ * Under Precision::bf16, which precision each pass of each convolution geometry runs in. bf16 is not faster
+ * everywhere: f32 3x3 layers run as Winograd F(4x4, 3x3) (2.25x fewer multiplies; oneDNN has no bf16 Winograd),
+ * small maps and thin layers pay more for the bf16 copies of their inputs than they save, and which side wins differs
+ * between CPUs (on the Intel Xeon measured first bf16 beat f32 Winograd on the small network's 3x3 layers; on the AMD
+ * EPYC of 2026-12-06 f32 Winograd beat bf16 on the paper network's, 221 against 247 ms a step). So each (pass,
+ * geometry) is timed on its first calls in both precisions, alternating, the first of each untimed (it builds the
+ * primitive), and the faster one is kept from then on. Both precisions give valid results, so training goes on
+ * during the measurement.
  */
-bool bf16Pays(ConvPass pass, int kh, int kw, int ic, int oc, int oh, int ow) {
-  static const bool all = [] {
-    const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
-    return v != nullptr && std::string(v) == "all";
-  }();
-  if (all) return true;
-  if (kh == 1 && kw == 1) return ic >= 32 && oc >= 32;
-  if (pass == ConvPass::backwardWeights) return ic >= 16 && oh >= 32 && ow >= 32;
-  return static_cast<int64_t>(oh) * ow >= 64;
+struct LayerChoice {
+  int calls = 0;
+  double best[2] = {1e300, 1e300};  // fastest timed call, f32 and bf16
+  bool decided = false;
+  bool bf16 = false;
+};
+constexpr int TRIAL_CALLS = 6;  // bf16, f32 (untimed), then two timed calls each
+std::unordered_map<std::string, LayerChoice> choices;
+Bf16Layers layersMode = [] {
+  const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
+  return v != nullptr && std::string(v) == "all" ? Bf16Layers::all : Bf16Layers::measured;
+}();
+
+}  // namespace
+
+LayerPrecision::LayerPrecision(const std::string &layerKey)
+    : key(layerKey), bf16(false), start(std::chrono::steady_clock::now()) {
+  if (current != Precision::bf16) return;
+  if (layersMode == Bf16Layers::all) {
+    bf16 = true;
+    return;
+  }
+  LayerChoice &c = choices[key];
+  bf16 = c.decided ? c.bf16 : c.calls % 2 == 0;
+}
+
+void LayerPrecision::done() {
+  if (current != Precision::bf16 || layersMode == Bf16Layers::all) return;
+  LayerChoice &c = choices[key];
+  if (c.decided) return;
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  if (c.calls >= 2) c.best[bf16 ? 1 : 0] = std::min(c.best[bf16 ? 1 : 0], ms);
+  if (++c.calls >= TRIAL_CALLS) {
+    c.decided = true;
+    c.bf16 = c.best[1] < c.best[0];
+  }
 }
 
 void toBf16(const float *in, uint16_t *out, size_t count) {
@@ -82,11 +117,22 @@ void toBf16(const float *in, uint16_t *out, size_t count) {
 
 namespace {
 
-/** setPrecision('fp32' | 'bf16'): bf16 only where nativeBf16(), otherwise an error naming the ISA. */
+/**
+ * setPrecision('fp32' | 'bf16', layers?: 'measured' | 'all'): bf16 only where nativeBf16(), otherwise an error naming
+ * the ISA. layers: 'measured' (default) keeps bf16 for the convolution passes where it measured faster (LayerPrecision),
+ * 'all' takes it for every pass (kernel tests; also HOURGLASS_NATIVE_BF16=all).
+ */
 Napi::Value SetPrecision(const Napi::CallbackInfo &info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(info.Env(), "setPrecision: precision must be 'fp32' or 'bf16'");
   const std::string p = info[0].As<Napi::String>().Utf8Value();
   std::lock_guard<std::mutex> lock(kernelMutex());
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    const std::string layers = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
+    if (layers != "measured" && layers != "all") {
+      throw Napi::TypeError::New(info.Env(), "setPrecision: layers must be 'measured' or 'all'");
+    }
+    layersMode = layers == "all" ? Bf16Layers::all : Bf16Layers::measured;
+  }
   if (p == "fp32") {
     current = Precision::f32;
   } else if (p == "bf16") {
@@ -101,12 +147,20 @@ Napi::Value SetPrecision(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-/** { precision, nativeBf16, isa }. */
+/** { precision, nativeBf16, isa, bf16Layers: passes measured so far, bf16Kept: those that kept bf16 }. */
 Napi::Value PrecisionInfo(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("precision", current == Precision::bf16 ? "bf16" : "fp32");
   out.Set("nativeBf16", nativeBf16());
   out.Set("isa", effectiveIsaName());
+  int measured = 0, kept = 0;
+  for (const auto &entry : choices) {
+    if (!entry.second.decided) continue;
+    ++measured;
+    if (entry.second.bf16) ++kept;
+  }
+  out.Set("bf16Layers", measured);
+  out.Set("bf16Kept", kept);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Numeric precision of a run: fp32 everywhere, or bf16 convolutions with fp32 accumulation, weights, optimiser state,
 // batch norm and loss (the native backend only). The single place that parses the choice and applies it.
 import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
+import type { Bf16Layers } from './native/addon.js';
 
 export const PRECISIONS = ['fp32', 'bf16'] as const;
 export type Precision = (typeof PRECISIONS)[number];
@@ -13,13 +14,18 @@ export function parsePrecision(value: string): PrecisionRequest {
 
 /**
  * Makes `request` the precision of `backend`'s kernels and says what was taken. Only `native` has bf16: elsewhere
- * 'auto' is fp32 and 'bf16' an error. On native, 'auto' takes bf16 where oneDNN dispatches bf16 instructions.
+ * 'auto' is fp32 and 'bf16' an error. On native, 'auto' takes bf16 where oneDNN dispatches bf16 instructions, and
+ * `layers` says which convolution passes run in it: those measured faster in bf16 (default), or all (kernel tests).
  */
-export async function usePrecision(request: PrecisionRequest, backend: string): Promise<{ precision: Precision; message: string }> {
+export async function usePrecision(
+  request: PrecisionRequest,
+  backend: string,
+  layers: Bf16Layers = 'measured',
+): Promise<{ precision: Precision; message: string }> {
   if (backend !== 'native') {
     if (request === 'bf16') throw new BackendUnavailableError(`precision bf16 runs only on the native backend (this run uses ${backend})`);
     return { precision: 'fp32', message: `precision: fp32${request === 'auto' ? ` (auto: bf16 needs the native backend, this is ${backend})` : ''}` };
   }
   const mod = (await import(new URL('./native/precision.js', import.meta.url).href)) as typeof import('./native/precision.js');
-  return mod.setNativePrecision(request);
+  return mod.setNativePrecision(request, layers);
 }

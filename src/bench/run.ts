@@ -32,6 +32,9 @@ export interface BenchOptions {
 export const TORCH_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type TorchDevice = (typeof TORCH_DEVICES)[number];
 
+/** Training steps in which native-bf16 measures each convolution pass in bf16 and fp32 (TRIAL_CALLS, precision.cc). */
+const BF16_TRIAL_STEPS = 6;
+
 /** wasm trains ~20x slower and its 4 GB heap does not hold the 2-stack network above batch 2 (issue 3). */
 const WASM_LIMITS: Readonly<Record<BenchConfigName, { batch: number | null; steps: number; inferRuns: number }>> = {
   small: { batch: null, steps: 2, inferRuns: 10 },
@@ -44,6 +47,9 @@ function request(engine: EngineName, config: BenchConfigName, steps: number, not
   const warm = config === 'tiny' ? 1 : null; // a smoke test (e.g. webgpu on a software device): one warm-up is enough
   const base: MeasureRequest = { engine, config, inferRuns: steps, inferWarmup: warm ?? 3, trainSteps: steps, trainWarmup: warm ?? 2, trainBatch: batch };
   if (engine === 'onnxruntime') return { ...base, trainSteps: 0, trainWarmup: 0 };
+  // Under bf16 each convolution pass is timed in both precisions on its first 6 calls (native/src/precision.cc):
+  // those steps are warm-up, not the speed it trains at.
+  if (engine === 'native-bf16' && warm === null) return { ...base, trainWarmup: BF16_TRIAL_STEPS };
   if (engine !== 'wasm') return base;
   const limit = WASM_LIMITS[config];
   const r = { ...base, inferRuns: Math.min(steps, limit.inferRuns), inferWarmup: 1, trainSteps: Math.min(steps, limit.steps), trainWarmup: 1, trainBatch: limit.batch ?? batch };

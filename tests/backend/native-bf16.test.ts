@@ -37,7 +37,7 @@ async function assertRefused(): Promise<void> {
 async function bothPrecisions(fn: () => Tensor[]): Promise<{ fp32: Float32Array[]; bf16: Float32Array[] }> {
   await tf.setBackend('native');
   const run = async (p: 'fp32' | 'bf16') => {
-    await usePrecision(p, 'native');
+    await usePrecision(p, 'native', 'all');
     return tf.tidy(() => fn().map((t) => Float32Array.from(t.dataSync())));
   };
   try {
@@ -68,8 +68,8 @@ async function compare(what: string, fn: () => Tensor[]): Promise<void> {
   });
 }
 
-// Layers where bf16 pays and is taken (native/src/conv.cc, bf16Pays): 3x3 on 32x32 maps, 1x1 with 32+ channels,
-// the 7x7 stride-2 stem forward.
+// A 3x3 on 32x32 maps, 1x1 layers with 32+ channels, the 7x7 stride-2 stem forward: all in bf16 ('all' layers;
+// under 'measured' each pass keeps the faster precision, tested below).
 const CASES = [
   { x: [2, 32, 32, 32], k: 3, out: 32, stride: 1, pad: 'same' as const },
   { x: [2, 32, 32, 64], k: 1, out: 32, stride: 1, pad: 'valid' as const },
@@ -161,6 +161,39 @@ test(HAS_BF16 ? 'bf16 whole-model gradient of a small hourglass: loss within 1e-
   const storageErr = gradientError(rounded, r.fp32);
   assert.ok(bf16Err >= BF16_MIN_ERROR, 'gradients equal fp32: bf16 did not run');
   assert.ok(bf16Err <= 2 * storageErr, `gradient error in bf16 ${bf16Err.toExponential(2)} > 2 x that of bf16-rounded images (${storageErr.toExponential(2)})`);
+});
+
+test(HAS_BF16 ? 'bf16, measured layers: a pass alternates bf16 and fp32 on its first calls, then keeps one of them' : `bf16 measured layers ${REFUSED}`, { skip: SKIP_NATIVE }, async () => {
+  requireNative();
+  if (!HAS_BF16) return assertRefused();
+  await tf.setBackend('native');
+  const { bf16LayerChoices } = await import('../../src/backend/native/precision.js');
+  // A geometry no other test uses: its pass is measured from its first call here.
+  const x = randomTensor([3, 24, 24, 48], 71) as Tensor4D;
+  const filter = randomTensor([3, 3, 48, 48], 72) as Tensor4D;
+  const run = () => tf.tidy(() => Float32Array.from(tf.conv2d(x, filter, 1, 'same').dataSync()));
+  try {
+    await usePrecision('fp32', 'native');
+    const fp32 = run();
+    await usePrecision('bf16', 'native', 'measured');
+    const before = bf16LayerChoices().measured;
+    const outs = Array.from({ length: 9 }, run);
+    const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => v === b[i]);
+    // Trial calls: bf16, fp32, bf16, fp32, bf16, fp32 (TRIAL_CALLS in native/src/precision.cc).
+    for (const i of [1, 3, 5]) assert.ok(same(outs[i], fp32), `trial call ${i} ran fp32`);
+    for (const i of [0, 2, 4]) {
+      const err = errors({ fp32: [fp32], bf16: [outs[i]] })[0];
+      assert.ok(err >= BF16_MIN_ERROR && err <= KERNEL_RTOL, `trial call ${i} ran bf16 (relative error ${err.toExponential(2)})`);
+    }
+    assert.equal(bf16LayerChoices().measured, before + 1, 'the pass was decided after its trial calls');
+    const kept = outs[6];
+    assert.ok(same(kept, fp32) || same(kept, outs[0]), 'the kept precision is one of the two tried');
+    for (const o of outs.slice(7)) assert.ok(same(o, kept), 'the choice stays');
+  } finally {
+    await usePrecision('fp32', 'native');
+    x.dispose();
+    filter.dispose();
+  }
 });
 
 test('bf16 is refused with a clear error, and auto takes fp32, where oneDNN is capped below bf16 (DNNL_MAX_CPU_ISA=AVX2)', { skip: SKIP_NATIVE }, () => {

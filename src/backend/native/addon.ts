@@ -14,13 +14,27 @@ export interface NativeInfo {
   readonly isa: string;
 }
 
+/** Which convolution passes run in bf16 under precision bf16: those measured faster in it, or all. */
+export type Bf16Layers = 'measured' | 'all';
+
 /** The addon's exports (native/src/*.cc); geometry arrays are documented next to the kernels that build them. */
 export interface NativeAddon {
   info(): NativeInfo;
   setNumThreads(n: number): void;
-  /** The convolutions' precision (native/src/precision.cc); 'bf16' throws where oneDNN has no native bf16 ISA. */
-  setPrecision(precision: 'fp32' | 'bf16'): void;
-  precisionInfo(): { readonly precision: 'fp32' | 'bf16'; readonly nativeBf16: boolean; readonly isa: string };
+  /**
+   * The convolutions' precision (native/src/precision.cc); 'bf16' throws where oneDNN has no native bf16 ISA. layers:
+   * 'measured' (default) runs each convolution pass in bf16 only where its first calls measured bf16 faster, 'all'
+   * runs every pass in bf16 (kernel tests).
+   */
+  setPrecision(precision: 'fp32' | 'bf16', layers?: Bf16Layers): void;
+  /** bf16Layers: convolution passes measured so far under bf16; bf16Kept: those that kept bf16. */
+  precisionInfo(): {
+    readonly precision: 'fp32' | 'bf16';
+    readonly nativeBf16: boolean;
+    readonly isa: string;
+    readonly bf16Layers: number;
+    readonly bf16Kept: number;
+  };
   /** Whether glibc malloc was tuned to reuse freed tensor memory (see native/src/addon.cc, tuneMalloc). */
   readonly mallocTuned: boolean;
   conv2d(x: Float32Array, filter: Float32Array, bias: Float32Array | null, y: Float32Array, geometry: Int32Array, relu: boolean): void;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { BackendUnavailableError } from '../../errors.js';
 import { loadAddon } from './addon.js';
-import type { NativeAddon } from './addon.js';
+import type { Bf16Layers, NativeAddon } from './addon.js';
 import type { Precision } from '../precision.js';
 
 /** What the CPU and oneDNN offer for bf16. */
@@ -43,12 +43,17 @@ function describe(s: Bf16Support): string {
 /**
  * Sets the training kernels' precision; 'auto' takes bf16 exactly where it runs natively. bf16 without native
  * instructions is a BackendUnavailableError (oneDNN would emulate it, slower than fp32). Returns what was taken and why.
+ * Under bf16 each convolution pass runs in bf16 only where its first calls measured it faster than fp32 (`layers`
+ * 'measured', the default), or every pass does ('all': kernel tests).
  */
-export function setNativePrecision(request: Precision | 'auto'): { precision: Precision; message: string } {
+export function setNativePrecision(
+  request: Precision | 'auto',
+  layers: Bf16Layers = 'measured',
+): { precision: Precision; message: string } {
   const support = bf16Support();
   if (request === 'auto') {
     const precision: Precision = support.native ? 'bf16' : 'fp32';
-    addon().setPrecision(precision);
+    addon().setPrecision(precision, layers);
     return { precision, message: `precision: ${precision} (auto: ${describe(support)})` };
   }
   if (request === 'bf16' && !support.native) {
@@ -56,8 +61,14 @@ export function setNativePrecision(request: Precision | 'auto'): { precision: Pr
       `precision bf16 needs native bf16 instructions (avx512_bf16 or amx_bf16) that oneDNN dispatches; not here (${describe(support)}); use --precision fp32 or auto`,
     );
   }
-  addon().setPrecision(request);
+  addon().setPrecision(request, layers);
   return { precision: request, message: `precision: ${request}${request === 'bf16' ? ` (${describe(support)})` : ''}` };
+}
+
+/** Under bf16: convolution passes measured so far, and how many of them kept bf16 as the faster. */
+export function bf16LayerChoices(): { measured: number; bf16: number } {
+  const info = addon().precisionInfo();
+  return { measured: info.bf16Layers, bf16: info.bf16Kept };
 }
 
 /** The precision the training kernels run in now. */
