@@ -4,6 +4,9 @@ import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import type { Bf16Layers } from './native/addon.js';
 
 export const PRECISIONS = ['fp32', 'bf16'] as const;
+/** Under bf16 on native, each convolution pass is timed in bf16 and fp32 on its first 6 calls (TRIAL_CALLS in
+ * native/src/precision.cc): training steps before that are a measurement, not the speed it trains at. */
+export const BF16_TRIAL_STEPS = 6;
 export type Precision = (typeof PRECISIONS)[number];
 export type PrecisionRequest = Precision | 'auto';
 
@@ -28,4 +31,16 @@ export async function usePrecision(
   }
   const mod = (await import(new URL('./native/precision.js', import.meta.url).href)) as typeof import('./native/precision.js');
   return mod.setNativePrecision(request, layers);
+}
+
+/**
+ * Under bf16 on native, once its convolution passes have been measured: a line saying how many kept bf16 (the others
+ * run fp32, measured faster there); null before, and for fp32 or other backends.
+ */
+export async function bf16LayersMessage(precision: Precision, backend: string): Promise<string | null> {
+  if (precision !== 'bf16' || backend !== 'native') return null;
+  const mod = (await import(new URL('./native/precision.js', import.meta.url).href)) as typeof import('./native/precision.js');
+  const { measured, bf16 } = mod.bf16LayerChoices();
+  if (measured === 0) return null;
+  return `bf16: ${bf16} of ${measured} convolution passes measured faster in bf16 and run in it; the other ${measured - bf16} run fp32`;
 }

@@ -12,6 +12,7 @@ import {
 import { findTorchPython, lastJsonLine, peerFiles, runCommand, runEngineChild, TFJS_CHILD, TORCH_ENV, type Outcome } from './children.js';
 import { measurePipelines } from './pipeline-rate.js';
 import { computeRatios, type BenchReport, type PipelineReport } from './report.js';
+import { BF16_TRIAL_STEPS } from '../backend/precision.js';
 
 export interface BenchOptions {
   readonly configs: readonly BenchConfigName[];
@@ -31,9 +32,6 @@ export interface BenchOptions {
 
 export const TORCH_DEVICES = ['auto', 'cpu', 'cuda'] as const;
 export type TorchDevice = (typeof TORCH_DEVICES)[number];
-
-/** Training steps in which native-bf16 measures each convolution pass in bf16 and fp32 (TRIAL_CALLS, precision.cc). */
-const BF16_TRIAL_STEPS = 6;
 
 /** wasm trains ~20x slower and its 4 GB heap does not hold the 2-stack network above batch 2 (issue 3). */
 const WASM_LIMITS: Readonly<Record<BenchConfigName, { batch: number | null; steps: number; inferRuns: number }>> = {

@@ -6,7 +6,7 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { makeConfig } from '../../model/config.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
-import { parsePrecision, usePrecision, type Precision } from '../../backend/precision.js';
+import { BF16_TRIAL_STEPS, bf16LayersMessage, parsePrecision, usePrecision, type Precision } from '../../backend/precision.js';
 import { Trainer, type TrainReporter } from '../../train/trainer.js';
 import { parseTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../../train/config.js';
 import { readJson, runPath } from '../../train/run-files.js';
@@ -181,13 +181,21 @@ export const trainCommand: Command = {
     const precision = await usePrecision(precisionFlag ?? saved?.precision ?? 'fp32', choice.name);
     io.err(precision.message);
     const progress = new Progress((t) => process.stderr.write(t), Boolean(process.stderr.isTTY));
+    // Under bf16 each convolution pass is timed in both precisions on its first calls: say what was kept, once.
+    let layersReported = precision.precision !== 'bf16';
+    let stepsSeen = 0;
     const reporter: TrainReporter = {
-      step: (s) =>
+      step: (s) => {
+        if (!layersReported && ++stepsSeen > BF16_TRIAL_STEPS) {
+          layersReported = true;
+          void bf16LayersMessage(precision.precision, choice.name).then((line) => line && progress.line(line));
+        }
         progress.update({
           label: `epoch ${s.epoch + 1}/${s.epochs}`, done: s.step, total: s.stepsPerEpoch, rate: s.imagesPerSecond,
           itemsPerUnit: s.imagesSeen / Math.max(1, s.globalStep),
           detail: `loss ${s.loss.toExponential(3)} lr ${s.lr.toExponential(2)} ${s.imagesPerSecond.toFixed(1)} img/s`,
-        }),
+        });
+      },
       message: (line) => progress.line(line),
     };
     let trainer: Trainer;
