@@ -1,0 +1,68 @@
+// Per-image time of pose models through the public API, as the model cards and the README's model table state it:
+// `estimatePose` on one image with a given box (no person search), batch 1, with and without the flip test, median
+// of --runs after --warmup, on one backend, all models in one process and alternating, so that they see the same
+// machine. The default model must take at most 100 ms per image with the flip test on `native` (issue 15).
+// Usage: node dist/bench/model-speed.js [--models lsp14,flic,path.ckpt] [--image samples/lspet-6132.jpg]
+//        [--runs 25] [--warmup 3] [--backend native] [--json]
+import { createEstimator, type Estimator } from '../src/api/estimator.js';
+import { BUNDLED_MODELS } from '../src/api/models.js';
+
+function flag(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
+}
+
+const models = flag('models', BUNDLED_MODELS.map((m) => m.name).join(',')).split(',').filter((m) => m);
+const image = flag('image', 'samples/lspet-6132.jpg');
+const runs = Number(flag('runs', '25'));
+const warmup = Number(flag('warmup', '3'));
+const backend = flag('backend', 'native') as 'native';
+if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup < 0) {
+  throw new Error('--runs must be a positive integer and --warmup a non-negative one');
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+async function main(): Promise<void> {
+  const estimators: Array<[string, Estimator]> = [];
+  for (const name of models) estimators.push([name, await createEstimator({ model: name, backend, detector: false })]);
+  // The whole image as the person's box: the crop and the network are what is timed, not a search.
+  const box = { x: 0, y: 0, width: 1, height: 1 };
+  const probe = await estimators[0][1].estimatePose(image, { flipTest: false });
+  Object.assign(box, probe.box);
+  const times = new Map<string, { plain: number[]; flip: number[] }>(estimators.map(([n]) => [n, { plain: [], flip: [] }]));
+  for (let i = 0; i < warmup + runs; i++) {
+    for (const [name, est] of estimators) {
+      for (const flipTest of [false, true]) {
+        const t0 = performance.now();
+        await est.estimatePose(image, { box, flipTest });
+        const ms = performance.now() - t0;
+        if (i >= warmup) (times.get(name) as { plain: number[]; flip: number[] })[flipTest ? 'flip' : 'plain'].push(ms);
+      }
+    }
+  }
+  const rows = estimators.map(([name, est]) => {
+    const t = times.get(name) as { plain: number[]; flip: number[] };
+    const c = est.model.config;
+    return {
+      model: name, stacks: c.stacks, features: c.features, input: c.inputSize,
+      msPerImage: Number(median(t.plain).toFixed(1)), msPerImageFlipTest: Number(median(t.flip).toFixed(1)),
+    };
+  });
+  for (const [, est] of estimators) est.dispose();
+  if (process.argv.includes('--json')) {
+    process.stdout.write(`${JSON.stringify({ backend, image, runs, rows })}\n`);
+    return;
+  }
+  console.log(`estimatePose on ${backend}, ${image} with its box, median of ${runs} after ${warmup} warm-up, models alternating:`);
+  for (const r of rows) {
+    console.log(`  ${r.model.padEnd(24)} ${r.stacks} stack(s), ${r.features} features, ${r.input} px: ` +
+      `${r.msPerImage} ms, ${r.msPerImageFlipTest} ms with the flip test`);
+  }
+}
+
+await main();
