@@ -67,6 +67,8 @@ bool nativeBf16();
 /** oneDNN's name for the ISA it dispatches (dnnl::get_effective_cpu_isa). */
 const char *effectiveIsaName();
 enum class Bf16Layers { measured, all };
+/** Whether bf16 runs for every convolution that has a bf16 kernel (setPrecision(.., 'all')), not only measured ones. */
+bool bf16AllLayers();
 /**
  * The precision of one call of one convolution pass (`key`: the pass and its geometry): f32 under Precision::f32;
  * under bf16, the faster of the two as measured on the pass's first calls (precision.cc), or bf16 for every pass

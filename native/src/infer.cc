@@ -9,11 +9,15 @@
 // [N][C/B][H][W][B], channels padded with zeros up to a multiple of B); the elementwise loops below take both as
 // "images of H x W pixels of B channels", NHWC being the case of a single block of B = C channels. NCHW is for
 // convolutions only (the 3-channel image into the first convolution, whose fast blocked kernel wants it).
-// A plan built with `bf16` runs each convolution on a bf16 copy of its input (one reorder into a shared buffer) with
-// bf16 weights, accumulating and writing f32, where oneDNN has a jit bf16 kernel for it; everything else stays f32.
+// A plan built with `bf16` runs a convolution on a bf16 copy of its input (one reorder into a shared buffer) with
+// bf16 weights, accumulating and writing f32, where oneDNN has a jit bf16 kernel for it and it measured faster than
+// the f32 one (f32 3x3s run as Winograd, which bf16 has not): both are built, timed on a few runs of the plan when it is
+// made, and the slower one dropped; the choice is kept for plans built later with the same geometry. Everything else
+// stays f32. Under setPrecision(.., 'all') every convolution with a bf16 kernel takes it (tests).
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -151,6 +155,36 @@ Napi::Float32Array floatsProp(const Napi::Object &o, const char *name) {
 }
 
 class Plan {
+  /** A convolution's primitive, its weights in the primitive's layout and its arguments, in one precision. */
+  struct ConvVariant {
+    bool bf16 = false;
+    dnnl::convolution_forward::primitive_desc pd;
+    dnnl::convolution_forward conv;
+    memory weights;
+    // bf16: the reorder of the f32 input into the plan's bf16 buffer, run before the convolution
+    dnnl::reorder toLow;
+    std::unordered_map<int, memory> lowArgs, args;
+  };
+  /** Under a bf16 plan, which precision measured faster, by convolution geometry (ConvVariant choice). */
+  static std::unordered_map<std::string, bool> &planChoices() {
+    static std::unordered_map<std::string, bool> choices;
+    return choices;
+  }
+  struct Op {
+    int kind = 0, src = 0, dst = 0;
+    // conv: variants[0] runs; while a bf16 plan is measured, variants[1] is the f32 one (measureVariants)
+    std::vector<ConvVariant> variants;
+    memory bias;
+    double best[2] = {1e300, 1e300};
+    std::string choiceKey;
+    // reorder
+    dnnl::reorder reorder;
+    std::unordered_map<int, memory> args;
+    // bnRelu: per-channel scale and shift, padded with zeros to whole blocks
+    std::vector<float> scale, shift;
+  };
+
+
  public:
   explicit Plan(const Napi::Object &desc) {
     n_ = intProp(desc, "batch");
@@ -204,12 +238,15 @@ class Plan {
     // One scratchpad for all primitives (they run one after another), then the primitives' arguments.
     size_t scratch = 0, low = 0;
     for (const Op &op : ops_) {
-      if (op.kind == CONV) scratch = std::max(scratch, op.pd.scratchpad_desc().get_size());
-      if (op.kind == CONV && op.bf16) low = std::max(low, op.pd.src_desc().get_size());
+      for (const ConvVariant &v : op.variants) {
+        scratch = std::max(scratch, v.pd.scratchpad_desc().get_size());
+        if (v.bf16) low = std::max(low, v.pd.src_desc().get_size());
+      }
     }
     scratch_ = alignedFloats(scratch / sizeof(float) + 1);
     if (low > 0) lowSrc_ = alignedFloats(low / sizeof(float) + 1);
     for (Op &op : ops_) bindArgs(op);
+    measureVariants();
   }
 
   void run(float *input, size_t inputLength, float *output, size_t outputLength) {
@@ -218,16 +255,25 @@ class Plan {
                                   std::to_string(inputFloats_) + "), output " + std::to_string(outputLength) +
                                   " (plan: " + std::to_string(outputFloats_) + ")");
     }
+    bindIo(input, output);
+    dnnl::stream &s = cpuStream();
+    for (Op &op : ops_) runOp(op, s, op.variants.empty() ? nullptr : &op.variants[0]);
+    s.wait();
+  }
+
+  void bindIo(float *input, float *output) {
     input_ = input;
     output_ = output;
     for (memory &m : inputBound_) m.set_data_handle(input);
     for (memory &m : outputBound_) m.set_data_handle(output);
-    dnnl::stream &s = cpuStream();
-    for (Op &op : ops_) {
+  }
+
+  /** One op; a convolution in `conv`, one of its variants. */
+  void runOp(Op &op, dnnl::stream &s, ConvVariant *conv) {
       switch (op.kind) {
         case CONV:
-          if (op.bf16) op.toLow.execute(s, op.lowArgs);
-          op.conv.execute(s, op.args);
+          if (conv->bf16) conv->toLow.execute(s, conv->lowArgs);
+          conv->conv.execute(s, conv->args);
           break;
         case REORDER:
           op.reorder.execute(s, op.args);
@@ -249,8 +295,49 @@ class Plan {
           std::memcpy(ptr(op.dst), ptr(op.src), floats(values_[op.src]) * sizeof(float));
           break;
       }
+  }
+
+  /**
+   * Convolutions built in both precisions (variants[0] bf16, variants[1] f32) are timed over TRIAL_RUNS runs of the
+   * whole plan on a zero image, precisions alternating run by run, the first run of each untimed; each geometry keeps
+   * the faster precision, remembered for the plans built after.
+   */
+  void measureVariants() {
+    if (std::none_of(ops_.begin(), ops_.end(), [](const Op &op) { return op.variants.size() == 2; })) return;
+    constexpr int TRIAL_RUNS = 6;
+    std::unique_ptr<float, FreeDeleter> in = alignedFloats(inputFloats_), out = alignedFloats(outputFloats_);
+    std::fill(in.get(), in.get() + inputFloats_, 0.f);
+    bindIo(in.get(), out.get());
+    dnnl::stream &s = cpuStream();
+    for (int round = 0; round < TRIAL_RUNS; ++round) {
+      const size_t which = static_cast<size_t>(round % 2);
+      for (Op &op : ops_) {
+        const bool measured = op.variants.size() == 2;
+        const auto t0 = std::chrono::steady_clock::now();
+        runOp(op, s, op.variants.empty() ? nullptr : &op.variants[measured ? which : 0]);
+        if (!measured) continue;
+        s.wait();
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        if (round >= 2) op.best[which] = std::min(op.best[which], ms);
+      }
     }
     s.wait();
+    // One choice per geometry (the ops sharing it summed), so that a plan built later from the remembered choices
+    // runs exactly this one.
+    std::unordered_map<std::string, std::pair<double, double>> totals;
+    for (const Op &op : ops_) {
+      if (op.variants.size() != 2) continue;
+      std::pair<double, double> &t = totals[op.choiceKey];
+      t.first += op.best[0];
+      t.second += op.best[1];
+    }
+    for (const auto &entry : totals) planChoices()[entry.first] = entry.second.first < entry.second.second;
+    for (Op &op : ops_) {
+      if (op.variants.size() != 2) continue;
+      if (!planChoices()[op.choiceKey]) std::swap(op.variants[0], op.variants[1]);
+      op.variants.resize(1);
+    }
+    bindIo(nullptr, nullptr);
   }
 
   /** { impl per conv op (oneDNN's implementation name), bytes of activations and of weights }. */
@@ -260,8 +347,9 @@ class Plan {
     size_t weightBytes = 0;
     for (const Op &op : ops_) {
       if (op.kind != CONV) continue;
-      impls.Set(impls.Length(), Napi::String::New(env, op.pd.impl_info_str()));
-      weightBytes += op.weights.get_desc().get_size() + op.bias.get_desc().get_size();
+      const ConvVariant &v = op.variants[0];
+      impls.Set(impls.Length(), Napi::String::New(env, v.pd.impl_info_str()));
+      weightBytes += v.weights.get_desc().get_size() + op.bias.get_desc().get_size();
     }
     size_t activationBytes = 0;
     for (size_t b : bufferSizes_) activationBytes += b * sizeof(float);
@@ -273,23 +361,6 @@ class Plan {
   }
 
  private:
-  struct Op {
-    int kind = 0, src = 0, dst = 0;
-    // conv
-    dnnl::convolution_forward::primitive_desc pd;
-    dnnl::convolution_forward conv;
-    memory weights, bias;
-    // bf16: the reorder of the f32 input into the plan's bf16 buffer, run before the convolution
-    bool bf16 = false;
-    dnnl::reorder toLow;
-    std::unordered_map<int, memory> lowArgs;
-    // reorder
-    dnnl::reorder reorder;
-    std::unordered_map<int, memory> args;
-    // bnRelu: per-channel scale and shift, padded with zeros to whole blocks
-    std::vector<float> scale, shift;
-  };
-
   int n_ = 1, block_ = 16;
   bool bf16_ = false;
   std::unique_ptr<float, FreeDeleter> lowSrc_;
@@ -429,50 +500,70 @@ class Plan {
                                         md(dst), {stride, stride}, {0, 0}, {pad, pad}, {padB, padR});
       return dnnl::convolution_forward::primitive_desc(d, attr, cpuEngine());
     };
-    auto make = [&](dnnl::algorithm algo) { return makeAs(algo, dt::f32); };
-    if (bf16_) {
-      // bf16 only where oneDNN has a jit kernel for this case (no reference fallbacks); Winograd is f32-only.
-      try {
-        op.pd = makeAs(dnnl::algorithm::convolution_direct, dt::bf16);
-        op.bf16 = std::string(op.pd.impl_info_str()).find("ref") == std::string::npos;
-      } catch (const dnnl::error &) {
-        op.bf16 = false;
-      }
-    }
-    if (op.bf16) {
-      op.toLow = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), md(src), cpuEngine(), op.pd.src_desc()));
-    } else if (winograd) {
-      try {
-        op.pd = make(dnnl::algorithm::convolution_winograd);
-      } catch (const dnnl::error &) {
-        op.pd = make(dnnl::algorithm::convolution_direct);  // no Winograd implementation here
-      }
-    } else {
-      op.pd = make(dnnl::algorithm::convolution_direct);
-    }
-    op.conv = dnnl::convolution_forward(op.pd);
-    // Weights: HWIO from TS, reordered once into the primitive's layout; bias copied.
+    // Weights: HWIO from TS, reordered once into each variant's layout.
     const memory::desc user({dst.c, src.c, k, k}, dt::f32, tag::hwio);
     memory userMem(user, cpuEngine(), filter.Data());
-    op.weights = memory(op.pd.weights_desc(), cpuEngine());
-    dnnl::reorder(userMem, op.weights).execute(cpuStream(), userMem, op.weights);
+    auto variant = [&](const dnnl::convolution_forward::primitive_desc &pd, bool low) {
+      ConvVariant v;
+      v.bf16 = low;
+      v.pd = pd;
+      v.conv = dnnl::convolution_forward(pd);
+      if (low) v.toLow = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), md(src), cpuEngine(), pd.src_desc()));
+      v.weights = memory(pd.weights_desc(), cpuEngine());
+      dnnl::reorder(userMem, v.weights).execute(cpuStream(), userMem, v.weights);
+      return v;
+    };
+    // bf16 only where oneDNN has a jit kernel for this case (no reference fallbacks).
+    bool bf16 = false;
+    dnnl::convolution_forward::primitive_desc lowPd;
+    if (bf16_) {
+      try {
+        lowPd = makeAs(dnnl::algorithm::convolution_direct, dt::bf16);
+        bf16 = std::string(lowPd.impl_info_str()).find("ref") == std::string::npos;
+      } catch (const dnnl::error &) {
+        bf16 = false;
+      }
+    }
+    op.choiceKey = std::to_string(n_) + ":" + std::to_string(src.c) + "x" + std::to_string(src.h) + "x" +
+                   std::to_string(src.w) + "/" + std::to_string(src.layout) + ">" + std::to_string(dst.c) + "/" +
+                   std::to_string(dst.layout) + ":k" + std::to_string(k) + "s" + std::to_string(stride) +
+                   (relu ? "r" : "") + (accumulate ? "a" : "") + (winograd ? "w" : "") + "b" + std::to_string(block_);
+    const auto known = planChoices().find(op.choiceKey);
+    const bool all = bf16AllLayers();
+    // Both while this geometry is unmeasured (measureVariants keeps one), else the one that measured faster.
+    const bool unknown = known == planChoices().end();
+    if (bf16 && (all || unknown || known->second)) op.variants.push_back(variant(lowPd, true));
+    if (!bf16 || (!all && (unknown || !known->second))) {
+      dnnl::convolution_forward::primitive_desc pd;
+      if (winograd) {
+        try {
+          pd = makeAs(dnnl::algorithm::convolution_winograd, dt::f32);
+        } catch (const dnnl::error &) {
+          pd = makeAs(dnnl::algorithm::convolution_direct, dt::f32);  // no Winograd implementation here
+        }
+      } else {
+        pd = makeAs(dnnl::algorithm::convolution_direct, dt::f32);
+      }
+      op.variants.push_back(variant(pd, false));
+    }
     op.bias = memory(biasMd, cpuEngine());
     std::memcpy(op.bias.get_data_handle(), bias.Data(), static_cast<size_t>(dst.c) * sizeof(float));
     cpuStream().wait();
   }
 
   void bindArgs(Op &op) {
-    if (op.kind == CONV) {
-      memory in = op.bf16 ? memory(op.pd.src_desc(), cpuEngine(), lowSrc_.get()) : bound(op.src, op.pd.src_desc());
-      if (op.bf16) op.lowArgs = {{DNNL_ARG_FROM, bound(op.src, md(values_[op.src]))}, {DNNL_ARG_TO, in}};
-      op.args = {
+    for (ConvVariant &v : op.variants) {
+      memory in = v.bf16 ? memory(v.pd.src_desc(), cpuEngine(), lowSrc_.get()) : bound(op.src, v.pd.src_desc());
+      if (v.bf16) v.lowArgs = {{DNNL_ARG_FROM, bound(op.src, md(values_[op.src]))}, {DNNL_ARG_TO, in}};
+      v.args = {
           {DNNL_ARG_SRC, in},
-          {DNNL_ARG_WEIGHTS, op.weights},
+          {DNNL_ARG_WEIGHTS, v.weights},
           {DNNL_ARG_BIAS, op.bias},
-          {DNNL_ARG_DST, bound(op.dst, op.pd.dst_desc())},
-          {DNNL_ARG_SCRATCHPAD, memory(op.pd.scratchpad_desc(), cpuEngine(), scratch_.get())},
+          {DNNL_ARG_DST, bound(op.dst, v.pd.dst_desc())},
+          {DNNL_ARG_SCRATCHPAD, memory(v.pd.scratchpad_desc(), cpuEngine(), scratch_.get())},
       };
-    } else if (op.kind == REORDER) {
+    }
+    if (op.kind == REORDER) {
       op.args = {{DNNL_ARG_FROM, bound(op.src, md(values_[op.src]))}, {DNNL_ARG_TO, bound(op.dst, md(values_[op.dst]))}};
     }
   }

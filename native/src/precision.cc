@@ -78,6 +78,8 @@ Bf16Layers layersMode = [] {
 
 }  // namespace
 
+bool bf16AllLayers() { return layersMode == Bf16Layers::all; }
+
 LayerPrecision::LayerPrecision(const std::string &layerKey)
     : key(layerKey), bf16(false), start(std::chrono::steady_clock::now()) {
   if (current != Precision::bf16) return;
@@ -147,7 +149,10 @@ Napi::Value SetPrecision(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
-/** { precision, nativeBf16, isa, bf16Layers: passes measured so far, bf16Kept: those that kept bf16 }. */
+/**
+ * { precision, nativeBf16, isa, bf16LayerMode: 'measured' | 'all', bf16Layers: training convolution passes measured
+ * so far, bf16Kept: those that kept bf16 }.
+ */
 Napi::Value PrecisionInfo(const Napi::CallbackInfo &info) {
   Napi::Object out = Napi::Object::New(info.Env());
   out.Set("precision", current == Precision::bf16 ? "bf16" : "fp32");
@@ -159,6 +164,7 @@ Napi::Value PrecisionInfo(const Napi::CallbackInfo &info) {
     ++measured;
     if (entry.second.bf16) ++kept;
   }
+  out.Set("bf16LayerMode", layersMode == Bf16Layers::all ? "all" : "measured");
   out.Set("bf16Layers", measured);
   out.Set("bf16Kept", kept);
   return out;

@@ -30,8 +30,9 @@ function relativeError(actual: Float32Array, expected: Float32Array): number {
   return diff / peak;
 }
 
-async function predictIn(precision: 'fp32' | 'bf16', model: HourglassModel, images: Tensor4D): Promise<Float32Array> {
-  await usePrecision(precision, 'native');
+/** Heatmaps of `model` through the native plan; bf16 with every convolution in bf16 unless `layers` is 'measured'. */
+async function predictIn(precision: 'fp32' | 'bf16', model: HourglassModel, images: Tensor4D, layers: 'all' | 'measured' = 'all'): Promise<Float32Array> {
+  await usePrecision(precision, 'native', layers);
   const before = nativeInferenceStats().runs;
   const y = model.predict(images);
   const out = Float32Array.from(y.dataSync());
@@ -64,6 +65,31 @@ test(HAS_BF16 ? `bf16 inference plan of a random network: heatmaps within ${BF16
   }
 });
 
+test(HAS_BF16 ? 'bf16 inference plan, measured layers: each convolution keeps bf16 or fp32, heatmaps within the tolerance, a rebuilt plan the same' : `bf16 inference (measured layers) ${REFUSED}`, { skip: SKIP_NATIVE }, async () => {
+  requireNative();
+  await tf.setBackend('native');
+  if (!HAS_BF16) {
+    await assert.rejects(usePrecision('bf16', 'native', 'measured'), /precision bf16 needs native bf16 instructions/);
+    return;
+  }
+  const model = HourglassModel.create({ stacks: 1, features: 64, modules: 1, joints: 4, inputSize: 128, depth: 3 }, 21);
+  const images = randomTensor([1, 128, 128, 3], 22, 0, 1) as Tensor4D;
+  try {
+    const fp32 = await predictIn('fp32', model, images);
+    await predictIn('bf16', model, images, 'all'); // a plan in the other mode first: switching modes rebuilds it
+    const measured = await predictIn('bf16', model, images, 'measured');
+    const err = relativeError(measured, fp32);
+    assert.ok(err <= BF16_HEATMAP_TOLERANCE, `relative error ${err.toExponential(2)} > ${BF16_HEATMAP_TOLERANCE}`);
+    // Rebuilt (back through fp32) the plan takes the remembered choices: the same heatmaps, bit for bit.
+    await predictIn('fp32', model, images);
+    assert.deepEqual(await predictIn('bf16', model, images, 'measured'), measured);
+  } finally {
+    images.dispose();
+    model.dispose();
+    await usePrecision('fp32', 'native');
+  }
+});
+
 test(HAS_BF16 ? `createEstimator({ precision: 'bf16' }) with the bundled LSP model on a sample image: peak scores within ${BF16_HEATMAP_TOLERANCE} of fp32, keypoints within 2 px` : `createEstimator({ precision: 'bf16' }) ${REFUSED}`, { skip: SKIP_NATIVE, timeout: 120_000 }, async () => {
   requireNative();
   if (!HAS_BF16) {
@@ -75,6 +101,7 @@ test(HAS_BF16 ? `createEstimator({ precision: 'bf16' }) with the bundled LSP mod
   for (const precision of ['fp32', 'bf16'] as const) {
     // no person search: both precisions crop the same square (a detector's box would move with the precision)
     const estimator = await createEstimator({ backend: 'native', precision, detector: false });
+    await usePrecision(precision, 'native', 'all'); // every convolution in bf16 (else only those measured faster)
     try {
       assert.equal(estimator.precision, precision);
       const runs = nativeInferenceStats().runs;

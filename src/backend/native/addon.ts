@@ -34,6 +34,8 @@ export interface NativeAddon {
     readonly isa: string;
     readonly bf16Layers: number;
     readonly bf16Kept: number;
+    /** Which convolutions run in bf16 under bf16 (setPrecision's `layers`). */
+    readonly bf16LayerMode: Bf16Layers;
   };
   /** Whether glibc malloc was tuned to reuse freed tensor memory (see native/src/addon.cc, tuneMalloc). */
   readonly mallocTuned: boolean;

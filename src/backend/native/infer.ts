@@ -60,8 +60,11 @@ export class NativeInference implements InferenceExecutor {
   private folded: FoldedParams | null = null;
   /** Every parameter with the data it held when the plans were built (assign() gives a variable new data). */
   private sources: [Variable, object][] = [];
-  /** The backend's precision (src/backend/native/precision.ts) the plans were built in: bf16 plans under bf16. */
-  private precision: 'fp32' | 'bf16' = 'fp32';
+  /**
+   * The backend's precision (src/backend/native/precision.ts) the plans were built in: bf16 plans under bf16, with
+   * every convolution in bf16 ('all') or those measured faster ('measured').
+   */
+  private precision = 'fp32';
 
   constructor(
     private readonly addon: NativeAddon,
@@ -71,7 +74,8 @@ export class NativeInference implements InferenceExecutor {
 
   run(images: Tensor4D, folded: FoldedParams): Tensor4D | null {
     if (!enabled || images.dtype !== 'float32' || images.shape[0] < 1) return null;
-    const precision = this.addon.precisionInfo().precision;
+    const info = this.addon.precisionInfo();
+    const precision = info.precision === 'bf16' ? `bf16/${info.bf16LayerMode}` : info.precision;
     if (folded !== this.folded || precision !== this.precision || !this.sources.every(([v, id]) => !v.isDisposed && v.dataId === id)) {
       this.freePlans();
       this.precision = precision;
@@ -145,7 +149,7 @@ export class NativeInference implements InferenceExecutor {
     const packed = new Int32Array(values.length * 5);
     values.forEach((v, i) => packed.set([v.c, v.h, v.w, bufferOf[i], v.layout], i * 5));
     const handle = this.addon.createInferPlan({
-      batch, block: layout.block, values: packed, buffers, bf16: this.precision === 'bf16',
+      batch, block: layout.block, values: packed, buffers, bf16: this.precision.startsWith('bf16'),
       ops: ops.map((op): InferPlanOp => ({ kind: op.kind, src: op.src, dst: op.dst, ...op.fields })),
     });
     stats.builds += 1;
