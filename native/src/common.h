@@ -3,6 +3,7 @@
 #pragma once
 #include <napi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -70,15 +71,35 @@ enum class Bf16Layers { measured, all };
 /** Whether bf16 runs for every convolution that has a bf16 kernel (setPrecision(.., 'all')), not only measured ones. */
 bool bf16AllLayers();
 /**
+ * The trial schedule of a measured choice between f32 and bf16 (training passes: LayerPrecision, per call; the
+ * inference plan's convolutions: per run of the plan): bf16 first, then alternating, TRIALS runs in all; the first
+ * run of each precision builds its primitive and is not counted; the faster best run wins.
+ */
+struct PrecisionTrial {
+  static constexpr int TRIALS = 6;
+  int runs = 0;
+  double best[2] = {1e300, 1e300};  // fastest counted run: [0] f32, [1] bf16
+  bool decided() const { return runs >= TRIALS; }
+  /** The precision the next trial runs in. */
+  bool nextBf16() const { return runs % 2 == 0; }
+  void record(bool bf16, double ms) {
+    if (runs >= 2) best[bf16 ? 1 : 0] = std::min(best[bf16 ? 1 : 0], ms);
+    ++runs;
+  }
+  bool bf16Faster() const { return best[1] < best[0]; }
+};
+/**
  * The precision of one call of one convolution pass (`key`: the pass and its geometry): f32 under Precision::f32;
- * under bf16, the faster of the two as measured on the pass's first calls (precision.cc), or bf16 for every pass
+ * under bf16, the faster of the two as measured on the pass's first calls (PrecisionTrial), or bf16 for every pass
  * (setPrecision(.., 'all')). Construct before the work, call done() after it succeeded (it times the trial calls).
  */
 struct LayerPrecision {
-  explicit LayerPrecision(const std::string &layerKey);
+  explicit LayerPrecision(const std::string &key);
   void done();
-  const std::string key;
   bool bf16;
+
+ private:
+  PrecisionTrial *trial;  // while this pass is still being measured
   const std::chrono::steady_clock::time_point start;
 };
 /** Copies `count` floats into `out` as bf16 (round to nearest even), on the OpenMP team for large counts. */

@@ -175,7 +175,6 @@ class Plan {
     // conv: variants[0] runs; while a bf16 plan is measured, variants[1] is the f32 one (measureVariants)
     std::vector<ConvVariant> variants;
     memory bias;
-    double best[2] = {1e300, 1e300};
     std::string choiceKey;
     // reorder
     dnnl::reorder reorder;
@@ -183,7 +182,6 @@ class Plan {
     // bnRelu: per-channel scale and shift, padded with zeros to whole blocks
     std::vector<float> scale, shift;
   };
-
 
  public:
   explicit Plan(const Napi::Object &desc) {
@@ -257,7 +255,7 @@ class Plan {
     }
     bindIo(input, output);
     dnnl::stream &s = cpuStream();
-    for (Op &op : ops_) runOp(op, s, op.variants.empty() ? nullptr : &op.variants[0]);
+    for (Op &op : ops_) runOp(op, s);
     s.wait();
   }
 
@@ -268,70 +266,74 @@ class Plan {
     for (memory &m : outputBound_) m.set_data_handle(output);
   }
 
-  /** One op; a convolution in `conv`, one of its variants. */
-  void runOp(Op &op, dnnl::stream &s, ConvVariant *conv) {
-      switch (op.kind) {
-        case CONV:
-          if (conv->bf16) conv->toLow.execute(s, conv->lowArgs);
-          conv->conv.execute(s, conv->args);
-          break;
-        case REORDER:
-          op.reorder.execute(s, op.args);
-          break;
-        case BN_RELU:
-          s.wait();
-          runBnRelu(op);
-          break;
-        case MAX_POOL:
-          s.wait();
-          runMaxPool(op);
-          break;
-        case UPSAMPLE_ADD:
-          s.wait();
-          runUpsampleAdd(op);
-          break;
-        case COPY:
-          s.wait();
-          std::memcpy(ptr(op.dst), ptr(op.src), floats(values_[op.src]) * sizeof(float));
-          break;
+  /** One op; a convolution in its variant `variant`. */
+  void runOp(Op &op, dnnl::stream &s, size_t variant = 0) {
+    switch (op.kind) {
+      case CONV: {
+        ConvVariant &v = op.variants[variant];
+        if (v.bf16) v.toLow.execute(s, v.lowArgs);
+        v.conv.execute(s, v.args);
+        break;
       }
+      case REORDER:
+        op.reorder.execute(s, op.args);
+        break;
+      case BN_RELU:
+        s.wait();
+        runBnRelu(op);
+        break;
+      case MAX_POOL:
+        s.wait();
+        runMaxPool(op);
+        break;
+      case UPSAMPLE_ADD:
+        s.wait();
+        runUpsampleAdd(op);
+        break;
+      case COPY:
+        s.wait();
+        std::memcpy(ptr(op.dst), ptr(op.src), floats(values_[op.src]) * sizeof(float));
+        break;
+    }
   }
 
   /**
-   * Convolutions built in both precisions (variants[0] bf16, variants[1] f32) are timed over TRIAL_RUNS runs of the
-   * whole plan on a zero image, precisions alternating run by run, the first run of each untimed; each geometry keeps
-   * the faster precision, remembered for the plans built after.
+   * Convolutions built in both precisions (variants[0] bf16, variants[1] f32) are timed over the runs of a
+   * PrecisionTrial of the whole plan on a zero image (precisions alternating run by run); each geometry keeps the
+   * precision whose best runs, summed over its convolutions, are faster, remembered for the plans built after.
    */
   void measureVariants() {
     if (std::none_of(ops_.begin(), ops_.end(), [](const Op &op) { return op.variants.size() == 2; })) return;
-    constexpr int TRIAL_RUNS = 6;
     std::unique_ptr<float, FreeDeleter> in = alignedFloats(inputFloats_), out = alignedFloats(outputFloats_);
     std::fill(in.get(), in.get() + inputFloats_, 0.f);
     bindIo(in.get(), out.get());
     dnnl::stream &s = cpuStream();
-    for (int round = 0; round < TRIAL_RUNS; ++round) {
-      const size_t which = static_cast<size_t>(round % 2);
-      for (Op &op : ops_) {
-        const bool measured = op.variants.size() == 2;
+    std::vector<PrecisionTrial> trials(ops_.size());
+    for (int run = 0; run < PrecisionTrial::TRIALS; ++run) {
+      for (size_t i = 0; i < ops_.size(); ++i) {
+        Op &op = ops_[i];
+        if (op.variants.size() != 2) {
+          runOp(op, s);
+          continue;
+        }
+        const bool bf16 = trials[i].nextBf16();
         const auto t0 = std::chrono::steady_clock::now();
-        runOp(op, s, op.variants.empty() ? nullptr : &op.variants[measured ? which : 0]);
-        if (!measured) continue;
+        runOp(op, s, bf16 ? 0 : 1);
         s.wait();
-        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-        if (round >= 2) op.best[which] = std::min(op.best[which], ms);
+        trials[i].record(bf16, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
       }
     }
     s.wait();
     // One choice per geometry (the ops sharing it summed), so that a plan built later from the remembered choices
     // runs exactly this one.
-    std::unordered_map<std::string, std::pair<double, double>> totals;
-    for (const Op &op : ops_) {
-      if (op.variants.size() != 2) continue;
-      std::pair<double, double> &t = totals[op.choiceKey];
-      t.first += op.best[0];
-      t.second += op.best[1];
+    std::unordered_map<std::string, std::pair<double, double>> totals;  // f32, bf16
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i].variants.size() != 2) continue;
+      std::pair<double, double> &t = totals[ops_[i].choiceKey];
+      t.first += trials[i].best[0];
+      t.second += trials[i].best[1];
     }
-    for (const auto &entry : totals) planChoices()[entry.first] = entry.second.first < entry.second.second;
+    for (const auto &entry : totals) planChoices()[entry.first] = entry.second.second < entry.second.first;
     for (Op &op : ops_) {
       if (op.variants.size() != 2) continue;
       if (!planChoices()[op.choiceKey]) std::swap(op.variants[0], op.variants[1]);

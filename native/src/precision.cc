@@ -2,7 +2,6 @@
 // and the f32 -> bf16 rounding the bf16 paths use for their inputs.
 #include <omp.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <unordered_map>
@@ -63,14 +62,7 @@ namespace {
  * primitive), and the faster one is kept from then on. Both precisions give valid results, so training goes on
  * during the measurement.
  */
-struct LayerChoice {
-  int calls = 0;
-  double best[2] = {1e300, 1e300};  // fastest timed call, f32 and bf16
-  bool decided = false;
-  bool bf16 = false;
-};
-constexpr int TRIAL_CALLS = 6;  // bf16, f32 (untimed), then two timed calls each
-std::unordered_map<std::string, LayerChoice> choices;
+std::unordered_map<std::string, PrecisionTrial> trials;
 Bf16Layers layersMode = [] {
   const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
   return v != nullptr && std::string(v) == "all" ? Bf16Layers::all : Bf16Layers::measured;
@@ -80,27 +72,25 @@ Bf16Layers layersMode = [] {
 
 bool bf16AllLayers() { return layersMode == Bf16Layers::all; }
 
-LayerPrecision::LayerPrecision(const std::string &layerKey)
-    : key(layerKey), bf16(false), start(std::chrono::steady_clock::now()) {
+LayerPrecision::LayerPrecision(const std::string &key)
+    : bf16(false), trial(nullptr), start(std::chrono::steady_clock::now()) {
   if (current != Precision::bf16) return;
   if (layersMode == Bf16Layers::all) {
     bf16 = true;
     return;
   }
-  LayerChoice &c = choices[key];
-  bf16 = c.decided ? c.bf16 : c.calls % 2 == 0;
+  PrecisionTrial &t = trials[key];
+  if (t.decided()) {
+    bf16 = t.bf16Faster();
+    return;
+  }
+  trial = &t;
+  bf16 = t.nextBf16();
 }
 
 void LayerPrecision::done() {
-  if (current != Precision::bf16 || layersMode == Bf16Layers::all) return;
-  LayerChoice &c = choices[key];
-  if (c.decided) return;
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  if (c.calls >= 2) c.best[bf16 ? 1 : 0] = std::min(c.best[bf16 ? 1 : 0], ms);
-  if (++c.calls >= TRIAL_CALLS) {
-    c.decided = true;
-    c.bf16 = c.best[1] < c.best[0];
-  }
+  if (trial == nullptr) return;
+  trial->record(bf16, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void toBf16(const float *in, uint16_t *out, size_t count) {
@@ -159,10 +149,10 @@ Napi::Value PrecisionInfo(const Napi::CallbackInfo &info) {
   out.Set("nativeBf16", nativeBf16());
   out.Set("isa", effectiveIsaName());
   int measured = 0, kept = 0;
-  for (const auto &entry : choices) {
-    if (!entry.second.decided) continue;
+  for (const auto &entry : trials) {
+    if (!entry.second.decided()) continue;
     ++measured;
-    if (entry.second.bf16) ++kept;
+    if (entry.second.bf16Faster()) ++kept;
   }
   out.Set("bf16LayerMode", layersMode == Bf16Layers::all ? "all" : "measured");
   out.Set("bf16Layers", measured);

@@ -4,8 +4,10 @@ import { BackendUnavailableError, InvalidArgumentError } from '../errors.js';
 import type { Bf16Layers } from './native/addon.js';
 
 export const PRECISIONS = ['fp32', 'bf16'] as const;
-/** Under bf16 on native, each convolution pass is timed in bf16 and fp32 on its first 6 calls (TRIAL_CALLS in
- * native/src/precision.cc): training steps before that are a measurement, not the speed it trains at. */
+/**
+ * Under bf16 on native, each convolution pass is timed in bf16 and fp32 on its first 6 calls (PrecisionTrial::TRIALS,
+ * native/src/common.h): training steps before that are a measurement, not the speed it trains at.
+ */
 export const BF16_TRIAL_STEPS = 6;
 export type Precision = (typeof PRECISIONS)[number];
 export type PrecisionRequest = Precision | 'auto';

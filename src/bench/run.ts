@@ -45,7 +45,7 @@ function request(engine: EngineName, config: BenchConfigName, steps: number, not
   const warm = config === 'tiny' ? 1 : null; // a smoke test (e.g. webgpu on a software device): one warm-up is enough
   const base: MeasureRequest = { engine, config, inferRuns: steps, inferWarmup: warm ?? 3, trainSteps: steps, trainWarmup: warm ?? 2, trainBatch: batch };
   if (engine === 'onnxruntime') return { ...base, trainSteps: 0, trainWarmup: 0 };
-  // Under bf16 each convolution pass is timed in both precisions on its first 6 calls (native/src/precision.cc):
+  // Under bf16 each convolution pass is timed in both precisions on its first 6 calls (BF16_TRIAL_STEPS):
   // those steps are warm-up, not the speed it trains at.
   if (engine === 'native-bf16' && warm === null) return { ...base, trainWarmup: BF16_TRIAL_STEPS };
   if (engine !== 'wasm') return base;

@@ -179,7 +179,7 @@ test(HAS_BF16 ? 'bf16, measured layers: a pass alternates bf16 and fp32 on its f
     const before = bf16LayerChoices().measured;
     const outs = Array.from({ length: 9 }, run);
     const same = (a: Float32Array, b: Float32Array) => a.every((v, i) => v === b[i]);
-    // Trial calls: bf16, fp32, bf16, fp32, bf16, fp32 (TRIAL_CALLS in native/src/precision.cc).
+    // Trial calls: bf16, fp32, bf16, fp32, bf16, fp32 (PrecisionTrial in native/src/common.h).
     for (const i of [1, 3, 5]) assert.ok(same(outs[i], fp32), `trial call ${i} ran fp32`);
     for (const i of [0, 2, 4]) {
       const err = errors({ fp32: [fp32], bf16: [outs[i]] })[0];
