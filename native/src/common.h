@@ -71,22 +71,25 @@ enum class Bf16Layers { measured, all };
 /** Whether bf16 runs for every convolution that has a bf16 kernel (setPrecision(.., 'all')), not only measured ones. */
 bool bf16AllLayers();
 /**
- * The trial schedule of a measured choice between f32 and bf16 (training passes: LayerPrecision, per call; the
- * inference plan's convolutions: per run of the plan): bf16 first, then alternating, TRIALS runs in all; the first
- * run of each precision builds its primitive and is not counted; the faster best run wins.
+ * The trial schedule of a measured choice between a few ways of running the same work (training passes: f32 or
+ * bf16, LayerPrecision, per call; the inference plan's ops: precision and thread count, per run of the plan):
+ * variants taken in turn, ROUNDS runs of each; the first run of each builds its primitive and is not counted; the
+ * variant with the fastest counted run wins.
  */
-struct PrecisionTrial {
-  static constexpr int TRIALS = 6;
+struct VariantTrial {
+  static constexpr int ROUNDS = 3;
+  static constexpr int MAX_VARIANTS = 4;
+  int variants = 2;
   int runs = 0;
-  double best[2] = {1e300, 1e300};  // fastest counted run: [0] f32, [1] bf16
-  bool decided() const { return runs >= TRIALS; }
-  /** The precision the next trial runs in. */
-  bool nextBf16() const { return runs % 2 == 0; }
-  void record(bool bf16, double ms) {
-    if (runs >= 2) best[bf16 ? 1 : 0] = std::min(best[bf16 ? 1 : 0], ms);
+  double best[MAX_VARIANTS] = {1e300, 1e300, 1e300, 1e300};  // fastest counted run of each variant
+  bool decided() const { return runs >= ROUNDS * variants; }
+  /** The variant the next trial runs. */
+  int next() const { return runs % variants; }
+  void record(int variant, double ms) {
+    if (runs >= variants) best[variant] = std::min(best[variant], ms);
     ++runs;
   }
-  bool bf16Faster() const { return best[1] < best[0]; }
+  int fastest() const { return static_cast<int>(std::min_element(best, best + variants) - best); }
 };
 /**
  * The precision of one call of one convolution pass (`key`: the pass and its geometry): f32 under Precision::f32;
@@ -99,7 +102,7 @@ struct LayerPrecision {
   bool bf16;
 
  private:
-  PrecisionTrial *trial;  // while this pass is still being measured
+  VariantTrial *trial;  // while this pass is still being measured (variant 0 bf16, 1 f32)
   const std::chrono::steady_clock::time_point start;
 };
 /** Copies `count` floats into `out` as bf16 (round to nearest even), on the OpenMP team for large counts. */

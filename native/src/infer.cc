@@ -11,9 +11,13 @@
 // convolutions only (the 3-channel image into the first convolution, whose fast blocked kernel wants it).
 // A plan built with `bf16` runs a convolution on a bf16 copy of its input (one reorder into a shared buffer) with
 // bf16 weights, accumulating and writing f32, where oneDNN has a jit bf16 kernel for it and it measured faster than
-// the f32 one (f32 3x3s run as Winograd, which bf16 has not): both are built, timed on a few runs of the plan when it is
-// made, and the slower one dropped; the choice is kept for plans built later with the same geometry. Everything else
-// stays f32. Under setPrecision(.., 'all') every convolution with a bf16 kernel takes it (tests).
+// the f32 one (f32 3x3s run as Winograd, which bf16 has not). Everything else stays f32. Under setPrecision(.., 'all')
+// every convolution with a bf16 kernel takes it (tests).
+// Each op also runs either on the whole OpenMP team or on the calling thread alone: at batch 1 most of the network's
+// ops are small (an 8x8 or 4x4 map), and waking and joining the team costs more than the second core gives (small
+// config, batch 1, bf16: 5.2-5.8 ms on 2 threads against 4.2-4.6 ms on 1). So every way of running an op (precision x
+// threads) is built, timed on a few runs of the plan when it is made (VariantTrial), and the fastest kept; a
+// convolution's choice is kept for plans built later with the same geometry.
 #include <omp.h>
 
 #include <algorithm>
@@ -119,6 +123,22 @@ HG_CLONES void upsampleAddRows(const float *x, float *y, size_t r0, size_t r1, s
   }
 }
 
+/** Runs its scope on the calling thread alone when `on`: our loops and oneDNN's primitives then start no team. */
+class OneThread {
+ public:
+  explicit OneThread(bool on) : saved_(on ? omp_get_max_threads() : 0) {
+    if (saved_ > 1) omp_set_num_threads(1);
+  }
+  ~OneThread() {
+    if (saved_ > 1) omp_set_num_threads(saved_);
+  }
+  OneThread(const OneThread &) = delete;
+  OneThread &operator=(const OneThread &) = delete;
+
+ private:
+  int saved_;
+};
+
 /** Splits [0, rows) over the OpenMP team when there is enough work, and runs body(r0, r1) on each share. */
 template <typename Body>
 void parallelRows(size_t rows, size_t elements, Body body) {
@@ -158,6 +178,7 @@ class Plan {
   /** A convolution's primitive, its weights in the primitive's layout and its arguments, in one precision. */
   struct ConvVariant {
     bool bf16 = false;
+    bool single = false;  // built and run on the calling thread alone
     dnnl::convolution_forward::primitive_desc pd;
     dnnl::convolution_forward conv;
     memory weights;
@@ -165,15 +186,17 @@ class Plan {
     dnnl::reorder toLow;
     std::unordered_map<int, memory> lowArgs, args;
   };
-  /** Under a bf16 plan, which precision measured faster, by convolution geometry (ConvVariant choice). */
-  static std::unordered_map<std::string, bool> &planChoices() {
-    static std::unordered_map<std::string, bool> choices;
+  /** The way of running that measured fastest, by convolution geometry and plan kind: { bf16, single }. */
+  static std::unordered_map<std::string, std::pair<bool, bool>> &planChoices() {
+    static std::unordered_map<std::string, std::pair<bool, bool>> choices;
     return choices;
   }
   struct Op {
     int kind = 0, src = 0, dst = 0;
-    // conv: variants[0] runs; while a bf16 plan is measured, variants[1] is the f32 one (measureVariants)
+    // conv: variants[0] runs; while the plan is measured, the others are the other ways (measureVariants)
     std::vector<ConvVariant> variants;
+    // the other ops: on the calling thread alone (while measured: variant 1)
+    bool single = false;
     memory bias;
     std::string choiceKey;
     // reorder
@@ -186,6 +209,14 @@ class Plan {
  public:
   explicit Plan(const Napi::Object &desc) {
     n_ = intProp(desc, "batch");
+    team_ = omp_get_max_threads();
+    if (desc.Has("threads")) {
+      const std::string mode = desc.Get("threads").ToString().Utf8Value();
+      if (mode != "measured" && mode != "team" && mode != "one") {
+        throw std::invalid_argument("inference plan: threads must be 'measured', 'team' or 'one', got '" + mode + "'");
+      }
+      threads_ = mode == "team" ? Threads::team : mode == "one" ? Threads::one : Threads::measured;
+    }
     block_ = intProp(desc, "block");
     bf16_ = desc.Has("bf16") && desc.Get("bf16").ToBoolean().Value();
     if (bf16_ && !nativeBf16()) {
@@ -266,8 +297,16 @@ class Plan {
     for (memory &m : outputBound_) m.set_data_handle(output);
   }
 
-  /** One op; a convolution in its variant `variant`. */
+  /** Ways of running an op that the trial compares. */
+  size_t variantCount(const Op &op) const {
+    if (op.kind == CONV) return op.variants.size();
+    return team_ > 1 && threads_ == Threads::measured && !measured_ ? 2 : 1;
+  }
+
+  /** One op; in its variant `variant` (a convolution: variants[variant]; another op: 1 = on this thread alone). */
   void runOp(Op &op, dnnl::stream &s, size_t variant = 0) {
+    const bool single = op.kind == CONV ? op.variants[variant].single : variant == 1 || op.single;
+    OneThread guard(single);
     switch (op.kind) {
       case CONV: {
         ConvVariant &v = op.variants[variant];
@@ -298,48 +337,62 @@ class Plan {
   }
 
   /**
-   * Convolutions built in both precisions (variants[0] bf16, variants[1] f32) are timed over the runs of a
-   * PrecisionTrial of the whole plan on a zero image (precisions alternating run by run); each geometry keeps the
-   * precision whose best runs, summed over its convolutions, are faster, remembered for the plans built after.
+   * Each op's ways of running (a convolution's variants, another op's team or single thread) are timed over the runs
+   * of a VariantTrial of the whole plan on a zero image (variants taken in turn, run by run). A convolution geometry
+   * keeps the variant whose best runs, summed over its convolutions, are fastest, remembered for the plans built
+   * after; another op keeps its own fastest.
    */
   void measureVariants() {
-    if (std::none_of(ops_.begin(), ops_.end(), [](const Op &op) { return op.variants.size() == 2; })) return;
-    std::unique_ptr<float, FreeDeleter> in = alignedFloats(inputFloats_), out = alignedFloats(outputFloats_);
-    std::fill(in.get(), in.get() + inputFloats_, 0.f);
-    bindIo(in.get(), out.get());
-    dnnl::stream &s = cpuStream();
-    std::vector<PrecisionTrial> trials(ops_.size());
-    for (int run = 0; run < PrecisionTrial::TRIALS; ++run) {
-      for (size_t i = 0; i < ops_.size(); ++i) {
-        Op &op = ops_[i];
-        if (op.variants.size() != 2) {
-          runOp(op, s);
-          continue;
-        }
-        const bool bf16 = trials[i].nextBf16();
-        const auto t0 = std::chrono::steady_clock::now();
-        runOp(op, s, bf16 ? 0 : 1);
-        s.wait();
-        trials[i].record(bf16, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-    }
-    s.wait();
-    // One choice per geometry (the ops sharing it summed), so that a plan built later from the remembered choices
-    // runs exactly this one.
-    std::unordered_map<std::string, std::pair<double, double>> totals;  // f32, bf16
+    std::vector<VariantTrial> trials(ops_.size());
+    int runs = 0;
     for (size_t i = 0; i < ops_.size(); ++i) {
-      if (ops_[i].variants.size() != 2) continue;
-      std::pair<double, double> &t = totals[ops_[i].choiceKey];
-      t.first += trials[i].best[0];
-      t.second += trials[i].best[1];
+      trials[i].variants = static_cast<int>(variantCount(ops_[i]));
+      if (trials[i].variants > 1) runs = std::max(runs, VariantTrial::ROUNDS * trials[i].variants);
     }
-    for (const auto &entry : totals) planChoices()[entry.first] = entry.second.second < entry.second.first;
-    for (Op &op : ops_) {
-      if (op.variants.size() != 2) continue;
-      if (!planChoices()[op.choiceKey]) std::swap(op.variants[0], op.variants[1]);
+    if (runs > 0) {
+      std::unique_ptr<float, FreeDeleter> in = alignedFloats(inputFloats_), out = alignedFloats(outputFloats_);
+      bindIo(in.get(), out.get());
+      dnnl::stream &s = cpuStream();
+      for (int run = 0; run < runs; ++run) {
+        for (size_t i = 0; i < ops_.size(); ++i) {
+          VariantTrial &t = trials[i];
+          if (t.variants == 1 || t.decided()) {
+            runOp(ops_[i], s);
+            continue;
+          }
+          const int variant = t.next();
+          const auto t0 = std::chrono::steady_clock::now();
+          runOp(ops_[i], s, static_cast<size_t>(variant));
+          s.wait();
+          t.record(variant, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+      }
+      s.wait();
+      bindIo(nullptr, nullptr);
+    }
+    // One choice per convolution geometry (the ops sharing it summed), so that a plan built later from the remembered
+    // choices runs exactly this one.
+    std::unordered_map<std::string, std::vector<double>> totals;
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      if (ops_[i].kind != CONV || trials[i].variants == 1) continue;
+      std::vector<double> &t = totals[ops_[i].choiceKey];
+      t.resize(trials[i].variants, 0.0);
+      for (int v = 0; v < trials[i].variants; ++v) t[v] += trials[i].best[v];
+    }
+    for (size_t i = 0; i < ops_.size(); ++i) {
+      Op &op = ops_[i];
+      if (op.kind != CONV) {
+        if (trials[i].variants > 1) op.single = trials[i].fastest() == 1;
+        continue;
+      }
+      if (op.variants.size() == 1) continue;
+      const std::vector<double> &t = totals[op.choiceKey];
+      const size_t keep = static_cast<size_t>(std::min_element(t.begin(), t.end()) - t.begin());
+      planChoices()[op.choiceKey] = {op.variants[keep].bf16, op.variants[keep].single};
+      std::swap(op.variants[0], op.variants[keep]);
       op.variants.resize(1);
     }
-    bindIo(nullptr, nullptr);
+    measured_ = true;
   }
 
   /** { impl per conv op (oneDNN's implementation name), bytes of activations and of weights }. */
@@ -347,10 +400,16 @@ class Plan {
     Napi::Object out = Napi::Object::New(env);
     Napi::Array impls = Napi::Array::New(env);
     size_t weightBytes = 0;
+    int bf16Convs = 0, singleOps = 0;
+    for (const Op &op : ops_) {
+      if (op.kind != CONV && op.single) ++singleOps;
+    }
     for (const Op &op : ops_) {
       if (op.kind != CONV) continue;
       const ConvVariant &v = op.variants[0];
       impls.Set(impls.Length(), Napi::String::New(env, v.pd.impl_info_str()));
+      if (v.bf16) ++bf16Convs;
+      if (v.single) ++singleOps;
       weightBytes += v.weights.get_desc().get_size() + op.bias.get_desc().get_size();
     }
     size_t activationBytes = 0;
@@ -359,12 +418,18 @@ class Plan {
     out.Set("activationBytes", Napi::Number::New(env, static_cast<double>(activationBytes)));
     out.Set("weightBytes", Napi::Number::New(env, static_cast<double>(weightBytes)));
     out.Set("ops", Napi::Number::New(env, static_cast<double>(ops_.size())));
+    out.Set("bf16Convs", Napi::Number::New(env, bf16Convs));
+    out.Set("singleThreadOps", Napi::Number::New(env, singleOps));
+    out.Set("threads", Napi::Number::New(env, team_));
     return out;
   }
 
  private:
   int n_ = 1, block_ = 16;
   bool bf16_ = false;
+  int team_ = 1;           // OpenMP threads when the plan was built
+  enum class Threads { measured, team, one } threads_ = Threads::measured;
+  bool measured_ = false;  // measureVariants has chosen
   std::unique_ptr<float, FreeDeleter> lowSrc_;
   std::vector<Value> values_;
   std::vector<size_t> bufferSizes_;
@@ -413,6 +478,7 @@ class Plan {
 
   void addOp(const Napi::Object &o) {
     Op op;
+    op.single = team_ > 1 && threads_ == Threads::one;
     op.kind = intProp(o, "kind");
     op.src = intProp(o, "src");
     op.dst = intProp(o, "dst");
@@ -529,24 +595,37 @@ class Plan {
     op.choiceKey = std::to_string(n_) + ":" + std::to_string(src.c) + "x" + std::to_string(src.h) + "x" +
                    std::to_string(src.w) + "/" + std::to_string(src.layout) + ">" + std::to_string(dst.c) + "/" +
                    std::to_string(dst.layout) + ":k" + std::to_string(k) + "s" + std::to_string(stride) +
-                   (relu ? "r" : "") + (accumulate ? "a" : "") + (winograd ? "w" : "") + "b" + std::to_string(block_);
+                   (relu ? "r" : "") + (accumulate ? "a" : "") + (winograd ? "w" : "") + "b" + std::to_string(block_) +
+                   (bf16_ ? (bf16AllLayers() ? "B" : "m") : "f") + "t" + std::to_string(team_) +
+                   (threads_ == Threads::measured ? "" : threads_ == Threads::team ? "T" : "O");
+    // Every way while this geometry is unmeasured (measureVariants keeps one), else the one that measured fastest.
     const auto known = planChoices().find(op.choiceKey);
     const bool all = bf16AllLayers();
-    // Both while this geometry is unmeasured (measureVariants keeps one), else the one that measured faster.
-    const bool unknown = known == planChoices().end();
-    if (bf16 && (all || unknown || known->second)) op.variants.push_back(variant(lowPd, true));
-    if (!bf16 || (!all && (unknown || !known->second))) {
-      dnnl::convolution_forward::primitive_desc pd;
+    auto f32Pd = [&] {
       if (winograd) {
         try {
-          pd = makeAs(dnnl::algorithm::convolution_winograd, dt::f32);
+          return makeAs(dnnl::algorithm::convolution_winograd, dt::f32);
         } catch (const dnnl::error &) {
-          pd = makeAs(dnnl::algorithm::convolution_direct, dt::f32);  // no Winograd implementation here
+          // no Winograd implementation here
         }
-      } else {
-        pd = makeAs(dnnl::algorithm::convolution_direct, dt::f32);
       }
-      op.variants.push_back(variant(pd, false));
+      return makeAs(dnnl::algorithm::convolution_direct, dt::f32);
+    };
+    std::vector<std::pair<bool, bool>> ways;  // { bf16, single }
+    for (const bool single : {false, true}) {
+      if (single ? team_ == 1 || threads_ == Threads::team : team_ > 1 && threads_ == Threads::one) continue;
+      for (const bool low : {true, false}) {
+        if (low ? bf16 : !(bf16 && all)) ways.emplace_back(low, single);
+      }
+    }
+    if (known != planChoices().end() && std::find(ways.begin(), ways.end(), known->second) != ways.end()) {
+      ways = {known->second};
+    }
+    for (const auto &[low, single] : ways) {
+      OneThread guard(single);
+      ConvVariant v = variant(low ? makeAs(dnnl::algorithm::convolution_direct, dt::bf16) : f32Pd(), low);
+      v.single = single;
+      op.variants.push_back(std::move(v));
     }
     op.bias = memory(biasMd, cpuEngine());
     std::memcpy(op.bias.get_data_handle(), bias.Data(), static_cast<size_t>(dst.c) * sizeof(float));

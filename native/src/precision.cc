@@ -62,7 +62,8 @@ namespace {
  * primitive), and the faster one is kept from then on. Both precisions give valid results, so training goes on
  * during the measurement.
  */
-std::unordered_map<std::string, PrecisionTrial> trials;
+// Variant 0 is bf16, 1 f32.
+std::unordered_map<std::string, VariantTrial> trials;
 Bf16Layers layersMode = [] {
   const char *v = std::getenv("HOURGLASS_NATIVE_BF16");
   return v != nullptr && std::string(v) == "all" ? Bf16Layers::all : Bf16Layers::measured;
@@ -79,18 +80,18 @@ LayerPrecision::LayerPrecision(const std::string &key)
     bf16 = true;
     return;
   }
-  PrecisionTrial &t = trials[key];
+  VariantTrial &t = trials[key];
   if (t.decided()) {
-    bf16 = t.bf16Faster();
+    bf16 = t.fastest() == 0;
     return;
   }
   trial = &t;
-  bf16 = t.nextBf16();
+  bf16 = t.next() == 0;
 }
 
 void LayerPrecision::done() {
   if (trial == nullptr) return;
-  trial->record(bf16, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  trial->record(bf16 ? 0 : 1, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
 void toBf16(const float *in, uint16_t *out, size_t count) {
@@ -152,7 +153,7 @@ Napi::Value PrecisionInfo(const Napi::CallbackInfo &info) {
   for (const auto &entry : trials) {
     if (!entry.second.decided()) continue;
     ++measured;
-    if (entry.second.bf16Faster()) ++kept;
+    if (entry.second.fastest() == 0) ++kept;
   }
   out.Set("bf16LayerMode", layersMode == Bf16Layers::all ? "all" : "measured");
   out.Set("bf16Layers", measured);

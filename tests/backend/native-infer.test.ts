@@ -135,6 +135,40 @@ test('plan predict equals TF.js predict with the plain NHWC layout and without W
   }
 });
 
+test('plan ops on one thread, on the OpenMP team, or each the faster of the two: the same heatmaps, as described', { skip: SKIP_NATIVE }, async () => {
+  await onNative();
+  const saved = process.env.HOURGLASS_NATIVE_PLAN_THREADS;
+  const model = HourglassModel.create({ stacks: 2, modules: 1, depth: 3, inputSize: 128, features: 32, joints: 5 }, 6);
+  const x = randomTensor([1, 128, 128, 3], 6, 0, 1) as Tensor4D;
+  try {
+    for (const [i, mode] of (['one', 'team', 'measured'] as const).entries()) {
+      process.env.HOURGLASS_NATIVE_PLAN_THREADS = mode;
+      randomiseBatchNorms(model, 30 + i); // new parameters: a new plan, built under this mode
+      assertPlanMatches(model, x, `threads ${mode}`);
+      const executor = new NativeInference(loadAddonOrFail(), model.network, model.params);
+      const folded = FoldedParams.fold(model.network, model.params);
+      try {
+        executor.run(x, folded)?.dispose();
+        const info = executor.describe(1);
+        assert.ok(info, 'no plan for batch 1');
+        assert.equal(info.threads, loadAddonOrFail().info().threads, 'the plan\'s team is the backend\'s');
+        if (mode === 'one') assert.equal(info.singleThreadOps, info.threads > 1 ? info.ops : 0, `every op on one thread: ${info.singleThreadOps} of ${info.ops}`);
+        if (mode === 'team') assert.equal(info.singleThreadOps, 0, 'no op on one thread');
+        assert.ok(info.singleThreadOps >= 0 && info.singleThreadOps <= info.ops, `${info.singleThreadOps} of ${info.ops} ops`);
+      } finally {
+        executor.dispose();
+        folded.dispose();
+      }
+    }
+  } finally {
+    if (saved === undefined) delete process.env.HOURGLASS_NATIVE_PLAN_THREADS;
+    else process.env.HOURGLASS_NATIVE_PLAN_THREADS = saved;
+    x.dispose();
+    model.dispose();
+    await tf.setBackend('cpu');
+  }
+});
+
 test('plan predict equals TF.js predict on the small configuration (1 stack, 128 features, 128 px)', { skip: SKIP_NATIVE }, async () => {
   await onNative();
   const model = HourglassModel.create({ stacks: 1, features: 128, inputSize: 128, joints: 16 }, 1);

@@ -15,15 +15,15 @@ export interface ListingCase {
   readonly layout: PlanLayout;
 }
 
-const BLOCKED16: PlanLayout = { layout: Layout.Blocked, block: 16, winograd: true };
+const BLOCKED16: PlanLayout = { layout: Layout.Blocked, block: 16, winograd: true, threads: 'measured' };
 
 export const LISTING_CASES: readonly ListingCase[] = [
   { name: 'small-blocked16', config: { stacks: 1, features: 128, inputSize: 128, joints: 16 }, batch: 1, layout: BLOCKED16 },
-  { name: 'small-nhwc', config: { stacks: 1, features: 128, inputSize: 128, joints: 16 }, batch: 1, layout: { layout: Layout.Nhwc, block: 16, winograd: false } },
+  { name: 'small-nhwc', config: { stacks: 1, features: 128, inputSize: 128, joints: 16 }, batch: 1, layout: { layout: Layout.Nhwc, block: 16, winograd: false, threads: 'measured' } },
   { name: 'paper2-blocked16', config: { stacks: 2, features: 256, inputSize: 256, joints: 16 }, batch: 1, layout: BLOCKED16 },
   {
     name: 'stacks3-modules2-blocked8', config: { stacks: 3, modules: 2, depth: 2, features: 48, inputSize: 64, joints: 5 }, batch: 2,
-    layout: { layout: Layout.Blocked, block: 8, winograd: true },
+    layout: { layout: Layout.Blocked, block: 8, winograd: true, threads: 'measured' },
   },
 ];
 

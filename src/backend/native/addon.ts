@@ -91,6 +91,11 @@ export interface InferPlanDescription {
   readonly block: number;
   /** Convolutions on bf16 copies of their inputs with bf16 weights, f32 accumulation and outputs (native bf16 only). */
   readonly bf16?: boolean;
+  /**
+   * Which ops run on the OpenMP team and which on the calling thread alone: 'measured' (default; the faster of the two
+   * per op, timed when the plan is built), 'team' (all on the team) or 'one' (all on one thread).
+   */
+  readonly threads?: 'measured' | 'team' | 'one';
   /** Per value, 5 ints: channels, height, width, buffer (>= 0 a plan buffer, -1 the input, -2 the output), layout (plan.ts Layout). */
   readonly values: Int32Array;
   /** Float count of each plan buffer. */
@@ -112,6 +117,12 @@ export interface InferPlanInfo {
   readonly activationBytes: number;
   readonly weightBytes: number;
   readonly ops: number;
+  /** Convolutions that run in bf16 (a bf16 plan keeps the faster precision per geometry). */
+  readonly bf16Convs: number;
+  /** Ops that run on the calling thread alone (measured faster than the OpenMP team when the plan was built). */
+  readonly singleThreadOps: number;
+  /** OpenMP threads of the team when the plan was built. */
+  readonly threads: number;
 }
 
 export type AddonLoad = { ok: true; addon: NativeAddon; path: string } | { ok: false; reason: string };

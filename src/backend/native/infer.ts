@@ -39,13 +39,20 @@ export function nativeInferenceStats(): { builds: number; runs: number; live: nu
 /**
  * Blocked (nChw16c on AVX-512, nChw8c on AVX2) when the feature maps' channels (64, 128, features, features / 2)
  * fill whole blocks: oneDNN's Winograd kernels need it, and its 1x1 and direct kernels are as fast there as on NHWC.
- * HOURGLASS_NATIVE_WINOGRAD=0 (as for the conv kernels) keeps direct convolutions.
+ * HOURGLASS_NATIVE_WINOGRAD=0 (as for the conv kernels) keeps direct convolutions. HOURGLASS_NATIVE_PLAN_THREADS=team|one
+ * runs every op on the OpenMP team or on one thread, instead of the faster of the two per op (diagnosis, tests).
  */
 function planLayout(addon: NativeAddon, features: number): PlanLayout {
   const isa = addon.info().isa;
   const block = isa.startsWith('avx512') ? 16 : isa.startsWith('avx') ? 8 : 0;
   const blocked = block > 0 && features % (2 * block) === 0 && process.env.HOURGLASS_NATIVE_PLAN_LAYOUT !== 'nhwc';
-  return { layout: blocked ? Layout.Blocked : Layout.Nhwc, block: block || 16, winograd: process.env.HOURGLASS_NATIVE_WINOGRAD !== '0' };
+  const threads = process.env.HOURGLASS_NATIVE_PLAN_THREADS;
+  return {
+    layout: blocked ? Layout.Blocked : Layout.Nhwc,
+    block: block || 16,
+    winograd: process.env.HOURGLASS_NATIVE_WINOGRAD !== '0',
+    threads: threads === 'team' || threads === 'one' ? threads : 'measured',
+  };
 }
 
 interface Plan {
@@ -149,7 +156,7 @@ export class NativeInference implements InferenceExecutor {
     const packed = new Int32Array(values.length * 5);
     values.forEach((v, i) => packed.set([v.c, v.h, v.w, bufferOf[i], v.layout], i * 5));
     const handle = this.addon.createInferPlan({
-      batch, block: layout.block, values: packed, buffers, bf16: this.precision.startsWith('bf16'),
+      batch, block: layout.block, values: packed, buffers, bf16: this.precision.startsWith('bf16'), threads: layout.threads,
       ops: ops.map((op): InferPlanOp => ({ kind: op.kind, src: op.src, dst: op.dst, ...op.fields })),
     });
     stats.builds += 1;

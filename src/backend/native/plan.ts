@@ -284,6 +284,8 @@ export interface PlanLayout {
   readonly layout: Layout;
   readonly block: number;
   readonly winograd: boolean;
+  /** Which ops run on the OpenMP team and which on one thread (InferPlanDescription.threads). */
+  readonly threads: 'measured' | 'team' | 'one';
 }
 
 /** A plan before compilation: values (their buffers in bufferOf), ops in run order, and the buffers' float counts. */
