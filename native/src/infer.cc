@@ -300,7 +300,7 @@ class Plan {
   /** Ways of running an op that the trial compares. */
   size_t variantCount(const Op &op) const {
     if (op.kind == CONV) return op.variants.size();
-    return team_ > 1 && threads_ == Threads::measured && !measured_ ? 2 : 1;
+    return team_ > 1 && threads_ == Threads::measured ? 2 : 1;
   }
 
   /** One op; in its variant `variant` (a convolution: variants[variant]; another op: 1 = on this thread alone). */
@@ -392,7 +392,6 @@ class Plan {
       std::swap(op.variants[0], op.variants[keep]);
       op.variants.resize(1);
     }
-    measured_ = true;
   }
 
   /** { impl per conv op (oneDNN's implementation name), bytes of activations and of weights }. */
@@ -402,10 +401,10 @@ class Plan {
     size_t weightBytes = 0;
     int bf16Convs = 0, singleOps = 0;
     for (const Op &op : ops_) {
-      if (op.kind != CONV && op.single) ++singleOps;
-    }
-    for (const Op &op : ops_) {
-      if (op.kind != CONV) continue;
+      if (op.kind != CONV) {
+        if (op.single) ++singleOps;
+        continue;
+      }
       const ConvVariant &v = op.variants[0];
       impls.Set(impls.Length(), Napi::String::New(env, v.pd.impl_info_str()));
       if (v.bf16) ++bf16Convs;
@@ -429,7 +428,6 @@ class Plan {
   bool bf16_ = false;
   int team_ = 1;           // OpenMP threads when the plan was built
   enum class Threads { measured, team, one } threads_ = Threads::measured;
-  bool measured_ = false;  // measureVariants has chosen
   std::unique_ptr<float, FreeDeleter> lowSrc_;
   std::vector<Value> values_;
   std::vector<size_t> bufferSizes_;
@@ -583,7 +581,7 @@ class Plan {
     };
     // bf16 only where oneDNN has a jit kernel for this case (no reference fallbacks).
     bool bf16 = false;
-    dnnl::convolution_forward::primitive_desc lowPd;
+    dnnl::convolution_forward::primitive_desc lowPd;  // built on the team: the bf16 team variant's
     if (bf16_) {
       try {
         lowPd = makeAs(dnnl::algorithm::convolution_direct, dt::bf16);
@@ -623,7 +621,8 @@ class Plan {
     }
     for (const auto &[low, single] : ways) {
       OneThread guard(single);
-      ConvVariant v = variant(low ? makeAs(dnnl::algorithm::convolution_direct, dt::bf16) : f32Pd(), low);
+      const auto pd = !low ? f32Pd() : single ? makeAs(dnnl::algorithm::convolution_direct, dt::bf16) : lowPd;
+      ConvVariant v = variant(pd, low);
       v.single = single;
       op.variants.push_back(std::move(v));
     }

@@ -12,7 +12,7 @@ import { assignWeights, type StoredTensor } from '../../src/model/checkpoint.js'
 import type { HourglassConfig } from '../../src/model/config.js';
 import { heatmapLoss } from '../../src/train/loss.js';
 import { Rmsprop } from '../../src/train/rmsprop.js';
-import { loadAddon } from '../../src/backend/native/addon.js';
+import { loadAddon, type InferPlanInfo } from '../../src/backend/native/addon.js';
 import { NativeInference, nativeInferenceStats, setNativeInference } from '../../src/backend/native/index.js';
 import { SKIP_NATIVE, randomTensor, requireNative } from './native-parity.js';
 import { randomiseBatchNorms, relativeError } from '../model/random-bn.js';
@@ -145,20 +145,11 @@ test('plan ops on one thread, on the OpenMP team, or each the faster of the two:
       process.env.HOURGLASS_NATIVE_PLAN_THREADS = mode;
       randomiseBatchNorms(model, 30 + i); // new parameters: a new plan, built under this mode
       assertPlanMatches(model, x, `threads ${mode}`);
-      const executor = new NativeInference(loadAddonOrFail(), model.network, model.params);
-      const folded = FoldedParams.fold(model.network, model.params);
-      try {
-        executor.run(x, folded)?.dispose();
-        const info = executor.describe(1);
-        assert.ok(info, 'no plan for batch 1');
-        assert.equal(info.threads, loadAddonOrFail().info().threads, 'the plan\'s team is the backend\'s');
-        if (mode === 'one') assert.equal(info.singleThreadOps, info.threads > 1 ? info.ops : 0, `every op on one thread: ${info.singleThreadOps} of ${info.ops}`);
-        if (mode === 'team') assert.equal(info.singleThreadOps, 0, 'no op on one thread');
-        assert.ok(info.singleThreadOps >= 0 && info.singleThreadOps <= info.ops, `${info.singleThreadOps} of ${info.ops} ops`);
-      } finally {
-        executor.dispose();
-        folded.dispose();
-      }
+      const info = describePlan(model, x);
+      assert.equal(info.threads, loadAddonOrFail().info().threads, 'the plan\'s team is the backend\'s');
+      if (mode === 'one') assert.equal(info.singleThreadOps, info.threads > 1 ? info.ops : 0, `every op on one thread: ${info.singleThreadOps} of ${info.ops}`);
+      if (mode === 'team') assert.equal(info.singleThreadOps, 0, 'no op on one thread');
+      assert.ok(info.singleThreadOps >= 0 && info.singleThreadOps <= info.ops, `${info.singleThreadOps} of ${info.ops} ops`);
     }
   } finally {
     if (saved === undefined) delete process.env.HOURGLASS_NATIVE_PLAN_THREADS;
@@ -177,25 +168,31 @@ test('plan predict equals TF.js predict on the small configuration (1 stack, 128
     randomiseBatchNorms(model, 11);
     assertPlanMatches(model, x, 'small');
     // Every convolution has a fast oneDNN kernel (no reference implementation) in the layout the plan chose.
-    const executor = new NativeInference(loadAddonOrFail(), model.network, model.params);
-    const folded = FoldedParams.fold(model.network, model.params);
-    try {
-      executor.run(x, folded)?.dispose();
-      const info = executor.describe(1);
-      assert.ok(info, 'no plan for batch 1');
-      assert.ok(info.convImpls.length > 50, `${info.convImpls.length} convolutions`);
-      const slow = info.convImpls.filter((impl) => impl.startsWith('ref'));
-      assert.deepEqual(slow, [], 'reference (slow) convolution implementations in the plan');
-    } finally {
-      executor.dispose();
-      folded.dispose();
-    }
+    const info = describePlan(model, x);
+    assert.ok(info.convImpls.length > 50, `${info.convImpls.length} convolutions`);
+    const slow = info.convImpls.filter((impl) => impl.startsWith('ref'));
+    assert.deepEqual(slow, [], 'reference (slow) convolution implementations in the plan');
   } finally {
     x.dispose();
     model.dispose();
     await tf.setBackend('cpu');
   }
 });
+
+/** The description of the plan a fresh executor builds for `x`'s batch (as predict() would, with the current settings). */
+function describePlan(model: HourglassModel, x: Tensor4D): InferPlanInfo {
+  const executor = new NativeInference(loadAddonOrFail(), model.network, model.params);
+  const folded = FoldedParams.fold(model.network, model.params);
+  try {
+    executor.run(x, folded)?.dispose();
+    const info = executor.describe(x.shape[0]);
+    assert.ok(info, `no plan for batch ${x.shape[0]}`);
+    return info;
+  } finally {
+    executor.dispose();
+    folded.dispose();
+  }
+}
 
 function loadAddonOrFail() {
   const load = loadAddon();
