@@ -29,7 +29,7 @@ export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
  * box is given (docs/people.md). Not a pose model, so not among BUNDLED_MODELS.
  */
 export const PERSON_DETECTOR: BundledModel = Object.freeze({
-  name: 'person', path: packaged('person.ckpt'), skeleton: 'person-detector', description: 'person detector (1 stack, 64 features, 128 px)',
+  name: 'person', path: packaged('person.ckpt'), skeleton: 'person-detector', description: 'person detector (1 stack, 128 features, 128 px)',
 });
 
 /** The default model (LSP-14 full body). */

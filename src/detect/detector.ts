@@ -29,8 +29,8 @@ export interface DetectOptions {
 /**
  * The person score threshold (src/api/people.ts personScore): chosen on scenes of LSPET 5501-6000 (held out from the
  * detector's training; not the benchmark's people) and person-free images, as the one with the most people found
- * minus person-free images reported (`node dist/bench/people.js --choose-threshold`: 0.20 and 0.25 tied, 85.0 - 6.7
- * and 80.0 - 1.7; the lower kept, as a missed person loses all its joints).
+ * minus person-free images reported (`node dist/bench/people.js --choose-threshold`, the check and the re-crop, with
+ * the 128-feature detector of 2026-12-07: 0.15 94.0 - 10.7, **0.20 93.3 - 3.3**, 0.25 91.0 - 2.7, 0.30 87.0 - 2.0).
  */
 export const DEFAULT_MIN_PERSON_SCORE = 0.2;
 export const DEFAULT_MAX_PEOPLE = 20;

@@ -8,6 +8,9 @@ import type { Tensor, Tensor4D } from '../tf.js';
 import type { Scalar } from '@tensorflow/tfjs-core';
 import { HourglassModel } from '../model/model.js';
 import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
+import type { HourglassConfig } from '../model/config.js';
+import { firstStacks, initialiseFrom } from '../model/init.js';
+import { resolveModelPath } from '../api/models.js';
 import { Rmsprop } from '../train/rmsprop.js';
 import { readDataset } from '../data/readers/index.js';
 import type { Sample } from '../data/sample.js';
@@ -19,8 +22,28 @@ import type { Rect } from './raster.js';
 import { heatmapSize } from '../model/config.js';
 import { sampleScene, type BackgroundRegion, type PersonImage, type Pyramid } from './train-scenes.js';
 
-/** The detector network: one hourglass, 64 features, 128 px input, 3 output channels. */
-export const DETECTOR_CONFIG = { stacks: 1, features: 64, modules: 1, joints: CHANNELS, inputSize: 128, depth: 4 } as const;
+/**
+ * The detector network: one hourglass, 128 features (the lsp14 pose model's width, whose first stack it starts from),
+ * 128 px input, 3 output channels.
+ */
+export const DETECTOR_CONFIG = { stacks: 1, features: 128, modules: 1, joints: CHANNELS, inputSize: 128, depth: 4 } as const;
+
+/**
+ * Starts a detector from a checkpoint: another detector's weights (to continue training it), or a pose model's (a
+ * bundled name such as lsp14, or a path), whose first stack carries over (firstStacks: the stem and stack 0, all but
+ * the heatmap output, which starts fresh as the detector's 3 channels). A pose model's first stack already knows what
+ * people look like. Returns a line saying what was copied.
+ */
+export function initDetector(model: HourglassModel, spec: string): string {
+  const path = resolveModelPath(spec);
+  const source = readCheckpoint(path);
+  if (source.config.joints === CHANNELS) {
+    assignWeights(model.params, source.weights, path);
+    return `--init ${path}: a detector's weights, all copied`;
+  }
+  const report = initialiseFrom(model.params, model.config, firstStacks(source, model.config.stacks, path), path, { freshHeads: true });
+  return `--init ${path}: the first ${model.config.stacks} stack(s) of a pose model (${source.config.stacks} stacks, ${source.config.joints} joints): ${report.summary}`;
+}
 
 /** Pyramid level sizes (longer side) of loaded training images. */
 const LEVELS = [192, 80, 32];
@@ -102,8 +125,10 @@ export interface TrainDetectorOptions {
   readonly batch: number;
   readonly lr: number;
   readonly seed: number;
-  /** A detector checkpoint to continue from (its weights; the optimiser starts afresh). */
+  /** A detector checkpoint to continue from, or a pose model to start from (initDetector); the optimiser starts afresh. */
   readonly init: string | null;
+  /** Features of the detector's hourglass (DETECTOR_CONFIG's when not given; must match init's). */
+  readonly features?: number;
   readonly log: (line: string) => void;
 }
 
@@ -113,22 +138,23 @@ export async function trainDetector(o: TrainDetectorOptions): Promise<void> {
   const loadStart = performance.now();
   const { people, regions } = await loadTrainingImages(samples);
   o.log(`${people.length} people, ${regions.length} person-free regions loaded in ${((performance.now() - loadStart) / 1000).toFixed(0)} s`);
-  const model = HourglassModel.create(DETECTOR_CONFIG, o.seed);
-  if (o.init) assignWeights(model.params, readCheckpoint(o.init).weights, o.init);
+  const config: HourglassConfig = { ...DETECTOR_CONFIG, features: o.features ?? DETECTOR_CONFIG.features };
+  const model = HourglassModel.create(config, o.seed);
+  if (o.init) o.log(initDetector(model, o.init));
   const trainable = model.params.trainable();
   const varList = [...trainable.values()];
   const paramOf = new Map([...trainable].map(([name, v]) => [v.name, name]));
   const optimizer = new Rmsprop(trainable);
   const rng = new Rng(o.seed);
-  const s = DETECTOR_CONFIG.inputSize;
-  const g = heatmapSize(DETECTOR_CONFIG);
+  const s = config.inputSize;
+  const g = heatmapSize(config);
   const started = Date.now();
   const deadline = started + o.minutes * 60_000;
   let lastSave = Date.now();
   let step = 0;
   let sum = 0;
   const save = async (): Promise<void> => {
-    await saveModel(o.out, model, { meta: { kind: 'person-detector', steps: step, images: step * o.batch, minutes: (Date.now() - started) / 60_000 } });
+    await saveModel(o.out, model, { meta: { kind: 'person-detector', init: o.init, steps: step, images: step * o.batch, minutes: (Date.now() - started) / 60_000 } });
   };
   while (Date.now() < deadline) {
     await yieldToEventLoop();

@@ -96,3 +96,27 @@ export function initialiseFrom(
   if (fresh.length) parts.push(`${fresh.length} joint-dependent tensors start fresh (${s.joints} -> ${target.joints} joints${target.joints === s.joints ? ', other joints' : ''})`);
   return { copied, identityModules: identity.size, addedStacks, fresh, summary: parts.join('; ') };
 }
+
+/**
+ * The first `stacks` stacks of a checkpoint as a network of its own: the stem and those stacks' tensors, without the
+ * merges that fed the next stack. Stack k of a stacked hourglass is trained (intermediate supervision) to predict
+ * heatmaps from its own output, so its prefix is a complete network; the person detector starts from the first stack
+ * of the pose model this way (scripts/train-detector.js --init).
+ */
+export function firstStacks(
+  source: { config: HourglassConfig; weights: ReadonlyMap<string, StoredTensor> }, stacks: number, sourceName: string,
+): { config: HourglassConfig; weights: Map<string, StoredTensor> } {
+  if (!Number.isInteger(stacks) || stacks < 1) throw new InvalidArgumentError(`the number of stacks to keep must be a positive integer, got ${stacks}`);
+  if (stacks > source.config.stacks) throw new InvalidArgumentError(`${sourceName} has ${source.config.stacks} stack(s), not ${stacks}`);
+  const weights = new Map<string, StoredTensor>();
+  for (const [name, tensor] of source.weights) {
+    const stack = /^stack(\d+)\.([A-Za-z]+)/.exec(name);
+    if (stack) {
+      const index = Number(stack[1]);
+      if (index >= stacks) continue;
+      if (index === stacks - 1 && (stack[2] === 'mergeFeatures' || stack[2] === 'mergeHeatmaps')) continue;
+    }
+    weights.set(name, tensor);
+  }
+  return { config: { ...source.config, stacks }, weights };
+}

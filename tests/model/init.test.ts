@@ -7,7 +7,7 @@ import { tf } from '../../src/tf.js';
 import type { Tensor4D } from '../../src/tf.js';
 import { HourglassModel } from '../../src/model/model.js';
 import type { StoredTensor } from '../../src/model/checkpoint.js';
-import { initialiseFrom } from '../../src/model/init.js';
+import { firstStacks, initialiseFrom } from '../../src/model/init.js';
 import { heatmapLoss } from '../../src/train/loss.js';
 import { useCpu } from '../helpers.js';
 import { randomiseBatchNorms, relativeError } from './random-bn.js';
@@ -145,5 +145,35 @@ test('networks the weights do not fit are refused, naming the source and the dif
     assert.throws(() => initialiseFrom(model.params, model.config, { config: snap.config, weights: missing }, 'src.ckpt'), /tensor stack1\.head\.bn\.gamma is missing/);
   } finally {
     model.dispose();
+  }
+});
+
+test('firstStacks: the first stack of a 2-stack network, as a 1-stack network, computes what that stack predicted', async () => {
+  await useCpu();
+  const source = HourglassModel.create(SOURCE, 3);
+  randomiseBatchNorms(source, 30);
+  const one = HourglassModel.create({ ...SOURCE, stacks: 1 }, 4);
+  try {
+    const prefix = firstStacks(snapshot(source), 1, 'src.ckpt');
+    assert.equal(prefix.config.stacks, 1);
+    assert.ok(![...prefix.weights.keys()].some((n) => n.startsWith('stack1.') || n.includes('merge')), 'no second stack, no merges');
+    const report = initialiseFrom(one.params, one.config, prefix, 'src.ckpt');
+    assert.equal(report.copied, one.params.specs.length);
+    const x = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 7) as Tensor4D;
+    assert.ok(relativeError(outputs(one, x)[0], outputs(source, x)[0]) < 1e-5);
+    x.dispose();
+    // Another head (the detector's 3 channels): everything but the joint-dependent tensors is copied.
+    const detector = HourglassModel.create({ ...SOURCE, stacks: 1, joints: 3 }, 5);
+    try {
+      const r = initialiseFrom(detector.params, detector.config, prefix, 'src.ckpt', { freshHeads: true });
+      assert.deepEqual(r.fresh, ['stack0.head.out.weight', 'stack0.head.out.bias']);
+    } finally {
+      detector.dispose();
+    }
+    assert.throws(() => firstStacks(snapshot(source), 3, 'src.ckpt'), /src\.ckpt has 2 stack\(s\), not 3/);
+    assert.throws(() => firstStacks(snapshot(source), 0, 'src.ckpt'), /positive integer/);
+  } finally {
+    source.dispose();
+    one.dispose();
   }
 });
