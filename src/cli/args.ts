@@ -11,6 +11,8 @@ export interface FlagSpec {
   readonly choices?: readonly string[];
   /** Lower bound for numeric flags. */
   readonly min?: number;
+  /** Exclusive lower bound for numeric flags (`above: 0`: a positive number). */
+  readonly above?: number;
   /** String flags only: may be given several times; the value is then the list, in order. */
   readonly repeat?: boolean;
 }
@@ -86,8 +88,9 @@ export function parseArgs<S extends FlagSpecs>(argv: readonly string[], specs: S
 
 function describe(spec: FlagSpec): string {
   if (spec.choices) return `one of ${spec.choices.join(', ')}`;
-  if (spec.type === 'int') return `an integer${spec.min !== undefined ? ` >= ${spec.min}` : ''}`;
-  if (spec.type === 'number') return `a number${spec.min !== undefined ? ` >= ${spec.min}` : ''}`;
+  const bound = `${spec.min !== undefined ? ` >= ${spec.min}` : ''}${spec.above !== undefined ? ` > ${spec.above}` : ''}`;
+  if (spec.type === 'int') return `an integer${bound}`;
+  if (spec.type === 'number') return `a number${bound}`;
   return 'a string';
 }
 
@@ -100,7 +103,7 @@ function convert(name: string, raw: string, spec: FlagSpec): number | string {
   }
   const value = Number(raw);
   const ok = raw.trim() !== '' && Number.isFinite(value) && (spec.type === 'number' || Number.isInteger(value));
-  if (!ok || (spec.min !== undefined && value < spec.min)) {
+  if (!ok || (spec.min !== undefined && value < spec.min) || (spec.above !== undefined && value <= spec.above)) {
     throw new InvalidArgumentError(`option --${name}: '${raw}' is not ${describe(spec)}`);
   }
   return value;

@@ -10,7 +10,6 @@ import { HourglassModel } from '../model/model.js';
 import { assignWeights, readCheckpoint, saveModel } from '../model/checkpoint.js';
 import type { HourglassConfig } from '../model/config.js';
 import { firstStacks, initialiseFrom } from '../model/init.js';
-import { resolveModelPath } from '../api/models.js';
 import { Rmsprop } from '../train/rmsprop.js';
 import { readDataset } from '../data/readers/index.js';
 import type { Sample } from '../data/sample.js';
@@ -29,13 +28,12 @@ import { sampleScene, type BackgroundRegion, type PersonImage, type Pyramid } fr
 export const DETECTOR_CONFIG = { stacks: 1, features: 128, modules: 1, joints: CHANNELS, inputSize: 128, depth: 4 } as const;
 
 /**
- * Starts a detector from a checkpoint: another detector's weights (to continue training it), or a pose model's (a
- * bundled name such as lsp14, or a path), whose first stack carries over (firstStacks: the stem and stack 0, all but
+ * Starts a detector from a checkpoint: another detector's weights (to continue training it), or a pose model's
+ * (scripts/train-detector.js resolves a bundled name such as lsp14 to its path), whose first stack carries over (firstStacks: the stem and stack 0, all but
  * the heatmap output, which starts fresh as the detector's 3 channels). A pose model's first stack already knows what
  * people look like. Returns a line saying what was copied.
  */
-export function initDetector(model: HourglassModel, spec: string): string {
-  const path = resolveModelPath(spec);
+export function initDetector(model: HourglassModel, path: string): string {
   const source = readCheckpoint(path);
   if (source.config.joints === CHANNELS) {
     assignWeights(model.params, source.weights, path);

@@ -32,6 +32,12 @@ export interface InitReport {
 const BLOCK = /\.(\d+)\.(bn1|conv1|bn2|conv2|bn3|conv3|skip)\./;
 const JOINT_DEPENDENT = /(\.head\.out\.(weight|bias)|\.mergeHeatmaps\.weight)$/;
 
+/** A tensor's stack (`stack1.mergeFeatures.weight`: 1) and whether it belongs to the merges into the next stack; null outside the stacks. */
+function stackOf(name: string): { index: number; merge: boolean } | null {
+  const m = /^stack(\d+)\.([A-Za-z]+)/.exec(name);
+  return m ? { index: Number(m[1]), merge: m[2] === 'mergeFeatures' || m[2] === 'mergeHeatmaps' } : null;
+}
+
 /**
  * Fills `params` (a network of config `target`) from a checkpoint's weights (`source` config), as described above;
  * `freshHeads` re-initialises the joint-dependent tensors even when the joint count is the same (other joints).
@@ -57,10 +63,8 @@ export function initialiseFrom(
   let copied = 0;
   for (const spec of params.specs) {
     const name = spec.name;
-    const stack = /^stack(\d+)\.([A-Za-z]+)/.exec(name);
-    const stackIndex = stack ? Number(stack[1]) : -1;
-    const part = stack ? stack[2] : '';
-    if (stack && (part === 'mergeFeatures' || part === 'mergeHeatmaps') && stackIndex >= s.stacks - 1) {
+    const stack = stackOf(name);
+    if (stack?.merge && stack.index >= s.stacks - 1) {
       tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
       continue;
     }
@@ -75,7 +79,7 @@ export function initialiseFrom(
       fresh.push(name);
       continue;
     }
-    const from = stack && stackIndex >= s.stacks ? name.replace(/^stack\d+\./, `stack${s.stacks - 1}.`) : name;
+    const from = stack && stack.index >= s.stacks ? name.replace(/^stack\d+\./, `stack${s.stacks - 1}.`) : name;
     const stored = source.weights.get(from);
     if (!stored) refuse(`tensor ${from} is missing`);
     const st = stored as StoredTensor;
@@ -110,12 +114,8 @@ export function firstStacks(
   if (stacks > source.config.stacks) throw new InvalidArgumentError(`${sourceName} has ${source.config.stacks} stack(s), not ${stacks}`);
   const weights = new Map<string, StoredTensor>();
   for (const [name, tensor] of source.weights) {
-    const stack = /^stack(\d+)\.([A-Za-z]+)/.exec(name);
-    if (stack) {
-      const index = Number(stack[1]);
-      if (index >= stacks) continue;
-      if (index === stacks - 1 && (stack[2] === 'mergeFeatures' || stack[2] === 'mergeHeatmaps')) continue;
-    }
+    const stack = stackOf(name);
+    if (stack && (stack.index >= stacks || (stack.merge && stack.index === stacks - 1))) continue;
     weights.set(name, tensor);
   }
   return { config: { ...source.config, stacks }, weights };
