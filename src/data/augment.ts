@@ -1,6 +1,7 @@
 // Training augmentation, docs/method.md "Data preparation and augmentation" (current revision of pose-hg-train
 // src/util/pose.lua / opts.lua): scale 2^clamp(0.25 N, ±0.5), rotation clamp(30 N, ±60)° with p 0.4, flip p 0.5,
-// per-channel colour U(0.6, 1.4) clipped to [0, 1]; no translation.
+// per-channel colour U(0.6, 1.4) clipped to [0, 1]; no translation. Translation (translateSigma, off by default) is
+// ours: it trains a network for crops whose centre is off, as the person search's boxes are (docs/people.md).
 import { InvalidArgumentError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 
@@ -21,6 +22,13 @@ export interface AugmentOptions {
   /** Each RGB channel is multiplied by U(colourMin, colourMax), then clipped to [0, 1]. */
   readonly colourMin: number;
   readonly colourMax: number;
+  /**
+   * Standard deviation of the crop centre's shift along x and along y, as a fraction of the crop's side (the paper
+   * has none: 0).
+   */
+  readonly translateSigma: number;
+  /** Each component of the shift is clamped to ±translateClamp of the crop's side. */
+  readonly translateClamp: number;
 }
 
 export const DEFAULT_AUGMENTATION: AugmentOptions = Object.freeze({
@@ -32,6 +40,8 @@ export const DEFAULT_AUGMENTATION: AugmentOptions = Object.freeze({
   flipProbability: 0.5,
   colourMin: 0.6,
   colourMax: 1.4,
+  translateSigma: 0,
+  translateClamp: 0.25,
 });
 
 /** The drawn parameters of one sample's augmentation. */
@@ -43,6 +53,8 @@ export interface AugmentParams {
   readonly flip: boolean;
   /** RGB channel gains. */
   readonly colour: readonly [number, number, number];
+  /** The crop centre's shift in the image, x and y, as fractions of the crop's side (before rotation and flip). */
+  readonly shift: readonly [number, number];
 }
 
 /** The identity: what evaluation uses. */
@@ -51,6 +63,7 @@ export const IDENTITY_AUGMENTATION: AugmentParams = Object.freeze({
   rotation: 0,
   flip: false,
   colour: Object.freeze([1, 1, 1]) as readonly [number, number, number],
+  shift: Object.freeze([0, 0]) as readonly [number, number],
 });
 
 /** Defaults overridden by `overrides`; validated. Unknown keys are an error (a typo must not pass silently). */
@@ -66,7 +79,7 @@ export function augmentOptions(overrides: Partial<AugmentOptions> = {}): Augment
 }
 
 export function validateAugmentOptions(o: AugmentOptions): void {
-  const nonNegative: (keyof AugmentOptions)[] = ['scaleSigma', 'scaleClamp', 'rotationSigma', 'rotationClamp', 'colourMin'];
+  const nonNegative: (keyof AugmentOptions)[] = ['scaleSigma', 'scaleClamp', 'rotationSigma', 'rotationClamp', 'colourMin', 'translateSigma', 'translateClamp'];
   for (const key of nonNegative) {
     if (!(o[key] >= 0) || !Number.isFinite(o[key])) throw new InvalidArgumentError(`augmentation ${key} must be a finite number >= 0, got ${o[key]}`);
   }
@@ -83,8 +96,9 @@ function clamp(x: number, lo: number, hi: number): number {
 }
 
 /**
- * Draws one sample's parameters. Always consumes the same number of draws (7) whatever the outcome, in a fixed
- * order: scale, rotation, rotation gate, flip, colour r, g, b.
+ * Draws one sample's parameters. Always consumes the same number of draws (9) whatever the outcome, in a fixed
+ * order: scale, rotation, rotation gate, flip, colour r, g, b, shift x, y (the shift last, so that the first seven
+ * are what they were before it existed).
  */
 export function sampleAugmentation(rng: Rng, o: AugmentOptions = DEFAULT_AUGMENTATION): AugmentParams {
   const scaleFactor = 2 ** clamp(o.scaleSigma * rng.normal(), -o.scaleClamp, o.scaleClamp);
@@ -96,7 +110,10 @@ export function sampleAugmentation(rng: Rng, o: AugmentOptions = DEFAULT_AUGMENT
     rng.uniform(o.colourMin, o.colourMax),
     rng.uniform(o.colourMin, o.colourMax),
   ];
-  return { scaleFactor, rotation: rotate ? angle : 0, flip, colour };
+  // (+ 0 turns the -0 of a zero sigma times a negative draw into 0.)
+  const shiftX = clamp(o.translateSigma * rng.normal(), -o.translateClamp, o.translateClamp) + 0;
+  const shiftY = clamp(o.translateSigma * rng.normal(), -o.translateClamp, o.translateClamp) + 0;
+  return { scaleFactor, rotation: rotate ? angle : 0, flip, colour, shift: [shiftX, shiftY] };
 }
 
 /** Multiplies each channel of an HWC RGB image in [0, 1] by its gain and clips to [0, 1], in place. */

@@ -59,9 +59,12 @@ export function sampleFrames(
   checkSize(o.inputSize, 'inputSize');
   checkSize(o.heatmapSize, 'heatmapSize');
   const box = cropBox(sample, o.boxRule);
+  const scale = box.scale * (o.augmentation?.scaleFactor ?? 1);
+  const [dx, dy] = o.augmentation?.shift ?? [0, 0];
   const crop = {
-    center: box.center,
-    scale: box.scale * (o.augmentation?.scaleFactor ?? 1),
+    // cropTransform's square has side 200 x scale image pixels.
+    center: [box.center[0] + dx * 200 * scale, box.center[1] + dy * 200 * scale] as [number, number],
+    scale,
     rotation: o.augmentation?.rotation ?? 0,
   };
   let imageToInput = cropTransform(crop, { width: o.inputSize, height: o.inputSize });

@@ -11,6 +11,7 @@ test('the defaults are the paper\'s current revision', () => {
   assert.deepEqual({ ...DEFAULT_AUGMENTATION }, {
     scaleSigma: 0.25, scaleClamp: 0.5, rotationSigma: 30, rotationClamp: 60,
     rotationProbability: 0.4, flipProbability: 0.5, colourMin: 0.6, colourMax: 1.4,
+    translateSigma: 0, translateClamp: 0.25, // ours, off: the paper does not translate
   });
 });
 
@@ -63,6 +64,35 @@ test('draws are reproducible and overrides apply', () => {
   const none = augmentOptions({ scaleSigma: 0, rotationSigma: 0, flipProbability: 0, colourMin: 1, colourMax: 1 });
   const p = sampleAugmentation(new Rng(5), none);
   assert.deepEqual([p.scaleFactor, Math.abs(p.rotation), p.flip], [1, 0, false]);
+});
+
+test('translation: none by default (the paper), else each component N(0, sigma) clamped; the first seven draws unchanged', () => {
+  const rng = new Rng(3);
+  for (let i = 0; i < 50; i++) assert.deepEqual(sampleAugmentation(rng).shift, [0, 0]);
+  const o = augmentOptions({ translateSigma: 0.1, translateClamp: 0.15 });
+  const n = 20000;
+  let sum = 0;
+  let sum2 = 0;
+  let clamped = 0;
+  const draws = new Rng(4);
+  for (let i = 0; i < n; i++) {
+    const seed = draws.int(1 << 30);
+    const p = sampleAugmentation(new Rng(seed), o);
+    const { shift: _, ...rest } = p;
+    const { shift: __, ...paper } = sampleAugmentation(new Rng(seed));
+    assert.deepEqual(rest, paper); // the shift is drawn last: a run without it draws the same scale, rotation, flip, colour
+    for (const v of p.shift) {
+      assert.ok(Math.abs(v) <= 0.15);
+      if (Math.abs(v) === 0.15) clamped++;
+      sum += v;
+      sum2 += v * v;
+    }
+  }
+  // P(|N(0,1)| > 1.5) = 0.1336.
+  assert.ok(Math.abs(clamped / (2 * n) - 0.1336) < 0.01, `shift clamped ${clamped / (2 * n)}`);
+  assert.ok(Math.abs(sum / (2 * n)) < 0.003, `mean shift ${sum / (2 * n)}`);
+  assert.ok(Math.sqrt(sum2 / (2 * n)) > 0.08 && Math.sqrt(sum2 / (2 * n)) < 0.1, `sd shift ${Math.sqrt(sum2 / (2 * n))}`);
+  assert.throws(() => augmentOptions({ translateSigma: -0.1 }), /translateSigma must be a finite number >= 0/);
 });
 
 test('options are validated with the bad key named', () => {

@@ -52,9 +52,10 @@ function scene(): { image: RasterImage; sample: Sample } {
 }
 
 const CASES: [string, AugmentParams][] = [
-  ['rotation 35 + flip + scale 1.1', { scaleFactor: 1.1, rotation: 35, flip: true, colour: [1, 1, 1] }],
-  ['rotation -50, no flip, scale 0.9', { scaleFactor: 0.9, rotation: -50, flip: false, colour: [1, 1, 1] }],
-  ['flip only', { scaleFactor: 1, rotation: 0, flip: true, colour: [1, 1, 1] }],
+  ['rotation 35 + flip + scale 1.1', { scaleFactor: 1.1, rotation: 35, flip: true, colour: [1, 1, 1], shift: [0, 0] }],
+  ['rotation -50, no flip, scale 0.9', { scaleFactor: 0.9, rotation: -50, flip: false, colour: [1, 1, 1], shift: [0, 0] }],
+  ['flip only', { scaleFactor: 1, rotation: 0, flip: true, colour: [1, 1, 1], shift: [0, 0] }],
+  ['shift + rotation 20 + flip', { scaleFactor: 1, rotation: 20, flip: true, colour: [1, 1, 1], shift: [0.12, -0.09] }],
 ];
 
 for (const [name, augmentation] of CASES) {
@@ -93,13 +94,23 @@ test('without augmentation the frames are the plain crop; colour gains are appli
   assert.deepEqual(plain.imageToHeatmap, cropTransform({ center: [150, 150], scale: 1.2 }, { width: H, height: H }));
   const tinted = prepareSample(image, sample, {
     inputSize: S, heatmapSize: H, codec: CODEC, flipPerm: FLIP, boxRule: 'as-is',
-    augmentation: { scaleFactor: 1, rotation: 0, flip: false, colour: [1.4, 0.6, 1] },
+    augmentation: { scaleFactor: 1, rotation: 0, flip: false, colour: [1.4, 0.6, 1], shift: [0, 0] },
   });
   for (let i = 0; i < plain.input.length; i += 3) {
     assert.ok(Math.abs(tinted.input[i] - Math.min(1, plain.input[i] * 1.4)) < 1e-6);
     assert.ok(Math.abs(tinted.input[i + 1] - plain.input[i + 1] * 0.6) < 1e-6);
     assert.equal(tinted.input[i + 2], plain.input[i + 2]);
   }
+});
+
+test('a shift moves the crop centre by that fraction of the crop side, scale included', () => {
+  const { image, sample } = scene();
+  const shifted = prepareSample(image, sample, {
+    inputSize: S, heatmapSize: H, codec: CODEC, flipPerm: FLIP, boxRule: 'as-is',
+    augmentation: { scaleFactor: 1.25, rotation: 0, flip: false, colour: [1, 1, 1], shift: [0.1, -0.2] },
+  });
+  // The crop's side is 200 x 1.2 x 1.25 = 300 image pixels: its centre is (150 + 30, 150 - 60).
+  assert.deepEqual(shifted.imageToHeatmap, cropTransform({ center: [180, 90], scale: 1.5 }, { width: H, height: H }));
 });
 
 test('invisible joints are masked, and their flag follows the left/right swap', () => {
@@ -112,7 +123,7 @@ test('invisible joints are masked, and their flag follows the left/right swap', 
   const straight = prepareSample(image, s, { ...base, augmentation: null });
   assert.equal(straight.weights[2], 0);
   assert.ok(plane(straight.heatmaps, 2).every((v) => v === 0));
-  const flipped = prepareSample(image, s, { ...base, augmentation: { scaleFactor: 1, rotation: 0, flip: true, colour: [1, 1, 1] } });
+  const flipped = prepareSample(image, s, { ...base, augmentation: { scaleFactor: 1, rotation: 0, flip: true, colour: [1, 1, 1], shift: [0, 0] } });
   // After the flip the right hip's label is the left hip's (channel 3) and vice versa.
   assert.equal(flipped.weights[3], 0);
   assert.equal(flipped.weights[2], 1);

@@ -51,7 +51,7 @@ const FLAGS = {
   sigma: { type: 'number', min: 0, help: `target Gaussian sigma in heatmap pixels (default ${TRAIN_DEFAULTS.sigma})` },
   seed: { type: 'int', min: 0, help: `random seed (default ${TRAIN_DEFAULTS.seed})` },
   'no-augment': { type: 'boolean', help: 'turn augmentation off' },
-  augment: { type: 'string', help: 'change the paper augmentation: key=value,... (scaleSigma, scaleClamp, rotationSigma, rotationClamp, rotationProbability, flipProbability, colourMin, colourMax)' },
+  augment: { type: 'string', help: 'change the paper augmentation: key=value,... (scaleSigma, scaleClamp, rotationSigma, rotationClamp, rotationProbability, flipProbability, colourMin, colourMax, translateSigma, translateClamp)' },
   'no-flip-test': { type: 'boolean', help: 'validate without the flip test' },
   workers: { type: 'int', min: 1, help: 'data worker threads (default cores - 1, at least 1)' },
   'log-every': { type: 'int', min: 1, help: `log a line every N steps (default ${TRAIN_DEFAULTS.logEvery})` },
