@@ -4,7 +4,7 @@
 // it instead prints, on LSPET 5501-6000 (held out from the detector's training), the detector's recall and false
 // people at each score threshold, to choose DEFAULT_MIN_PERSON_SCORE.
 // Usage: node dist/bench/people.js [--root ../shared/data/lspet] [--images 6001-7000] [--scenes 200] [--pairs 100]
-//   [--empty 150] [--runs 25] [--seed 17] [--detector CKPT] [--choose-threshold] [--json]
+//   [--empty 150] [--runs 25] [--seed 17] [--model CKPT] [--detector CKPT] [--choose-threshold] [--json]
 import { performance } from 'node:perf_hooks';
 import { createEstimator, type Estimator, type Pose } from '../src/api/estimator.js';
 import { useBackend, parseBackendName } from '../src/backend/select.js';
@@ -31,6 +31,7 @@ const counts = { scenes: Number(flag('--scenes', '200')), pairs: Number(flag('--
 const runs = Number(flag('--runs', '25'));
 const seed = Number(flag('--seed', choose ? '55' : '17'));
 const detectorPath = flag('--detector', '');
+const modelPath = flag('--model', '');
 const MATCH_IOU = 0.3;
 const K = 14;
 
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
   await useBackend(parseBackendName(flag('--backend', 'native')));
   const started = performance.now();
   const people = await loadPeople();
-  const estimator = await createEstimator(detectorPath ? { detector: detectorPath } : {});
+  const estimator = await createEstimator({ ...(modelPath ? { model: modelPath } : {}), ...(detectorPath ? { detector: detectorPath } : {}) });
   const rng = new Rng(seed);
   rng.shuffle(people);
   if (choose) return chooseThreshold(estimator, people, rng);
