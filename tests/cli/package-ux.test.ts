@@ -7,20 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
-import { HourglassModel } from '../../src/model/model.js';
-import { saveModel } from '../../src/model/checkpoint.js';
-import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { FIXTURES, REPO } from '../data/paths.js';
+import { tinyCheckpoint } from '../helpers.js';
 
 const IMAGES = join(FIXTURES, 'lspet', 'images');
 
-async function tinyCheckpoint(dir: string): Promise<string> {
-  const model = HourglassModel.create({ stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 }, 5);
-  const path = join(dir, 'tiny.ckpt');
-  await saveModel(path, model, { meta: { skeleton: LSP14 } });
-  model.dispose();
-  return path;
-}
 
 test('--version, -v and version print the package.json version', async () => {
   const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;

@@ -9,23 +9,14 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
-import { HourglassModel } from '../../src/model/model.js';
-import { saveModel } from '../../src/model/checkpoint.js';
-import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { FIXTURES } from '../data/paths.js';
+import { tinyCheckpoint } from '../helpers.js';
 
 const IMAGES = join(FIXTURES, 'lspet', 'images');
 
 interface PersonJson { box: { x: number; y: number; width: number; height: number }; score: number; keypoints: { name: string }[] }
 interface ResultJson { box: PersonJson['box']; keypoints: { name: string }[]; people: PersonJson[] }
 
-async function tinyCheckpoint(dir: string): Promise<string> {
-  const model = HourglassModel.create({ stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 }, 5);
-  const path = join(dir, 'tiny.ckpt');
-  await saveModel(path, model, { meta: { skeleton: LSP14 } });
-  model.dispose();
-  return path;
-}
 
 test('predict with the bundled models: the person of a photo is found; a person-free image gets one warning line and no skeleton', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'hg-people-'));

@@ -6,10 +6,8 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
-import { HourglassModel } from '../../src/model/model.js';
-import { saveModel } from '../../src/model/checkpoint.js';
-import { LSP14 } from '../../src/data/skeletons/lsp.js';
 import { REPO } from '../data/paths.js';
+export { tinyCheckpoint } from '../helpers.js';
 
 export const BIN = join(REPO, 'bin', 'hourglass.js');
 
@@ -92,13 +90,6 @@ export class RedisServer {
 }
 
 /** A 1-stack, 8-feature, 64 px LSP-14 checkpoint: fast on the cpu backend. */
-export async function tinyCheckpoint(dir: string): Promise<string> {
-  const model = HourglassModel.create({ stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 }, 5);
-  const path = join(dir, 'tiny.ckpt');
-  await saveModel(path, model, { meta: { skeleton: LSP14 } });
-  model.dispose();
-  return path;
-}
 
 /** n distinct small PNG images (plain colours of different shades and sizes) in dir; their paths. */
 export async function makeImages(dir: string, n: number, prefix = 'img'): Promise<string[]> {
