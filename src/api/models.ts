@@ -21,7 +21,7 @@ function packaged(file: string): string {
 /** The default first. */
 export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
   { name: 'lsp14', path: packaged('lsp14.ckpt'), skeleton: 'lsp14', description: 'LSP-14 full body (4 stacks, 128 features, 128 px)' },
-  { name: 'flic', path: packaged('flic.ckpt'), skeleton: 'flic11', description: 'FLIC upper body (1 stack, 256 features, 256 px)' },
+  { name: 'flic', path: packaged('flic.ckpt'), skeleton: 'flic11', description: 'FLIC upper body (2 stacks, 256 features, 256 px)' },
 ]);
 
 /**
