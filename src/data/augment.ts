@@ -1,7 +1,8 @@
 // Training augmentation, docs/method.md "Data preparation and augmentation" (current revision of pose-hg-train
 // src/util/pose.lua / opts.lua): scale 2^clamp(0.25 N, ±0.5), rotation clamp(30 N, ±60)° with p 0.4, flip p 0.5,
 // per-channel colour U(0.6, 1.4) clipped to [0, 1]; no translation. Translation (translateSigma, off by default) is
-// ours: it trains a network for crops whose centre is off, as the person search's boxes are (docs/people.md).
+// ours: it trains a network for crops whose centre is off, as the person search's boxes are (tried for the search,
+// without a clear gain: docs/models/person.md).
 import { InvalidArgumentError } from '../errors.js';
 import type { Rng } from '../util/rng.js';
 
