@@ -29,9 +29,9 @@ export const DETECTOR_CONFIG = { stacks: 1, features: 128, modules: 1, joints: C
 
 /**
  * Starts a detector from a checkpoint: another detector's weights (to continue training it), or a pose model's
- * (scripts/train-detector.js resolves a bundled name such as lsp14 to its path), whose first stack carries over (firstStacks: the stem and stack 0, all but
- * the heatmap output, which starts fresh as the detector's 3 channels). A pose model's first stack already knows what
- * people look like. Returns a line saying what was copied.
+ * (scripts/train-detector.js resolves a bundled name such as lsp14 to its path), whose first stack carries over
+ * (firstStacks: the stem and stack 0, all but the heatmap output, which starts fresh as the detector's 3 channels). A
+ * pose model's first stack already knows what people look like. Returns a line saying what was copied.
  */
 export function initDetector(model: HourglassModel, path: string): string {
   const source = readCheckpoint(path);

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { REPO } from '../data/paths.js';
-export { tinyCheckpoint } from '../helpers.js';
 
 export const BIN = join(REPO, 'bin', 'hourglass.js');
 

@@ -10,7 +10,8 @@ import { basename, join } from 'node:path';
 import { Queue } from 'bullmq';
 import { enqueue } from '../../src/queue/enqueue.js';
 import { queueStatus } from '../../src/queue/status.js';
-import { makeImages, RedisServer, spawnWorker, tinyCheckpoint, waitFor, type WorkerProcess } from './helpers.js';
+import { makeImages, RedisServer, spawnWorker, waitFor, type WorkerProcess } from './helpers.js';
+import { tinyCheckpoint } from '../helpers.js';
 
 let redis: RedisServer;
 let dir: string;

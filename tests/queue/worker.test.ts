@@ -12,7 +12,8 @@ import { queueStatus } from '../../src/queue/status.js';
 import { main } from '../../src/cli/main.js';
 import { captureIo } from '../cli/capture.js';
 import { FIXTURES } from '../data/paths.js';
-import { makeImages, RedisServer, tinyCheckpoint } from './helpers.js';
+import { makeImages, RedisServer } from './helpers.js';
+import { tinyCheckpoint } from '../helpers.js';
 
 let redis: RedisServer;
 let dir: string;
