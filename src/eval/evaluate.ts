@@ -7,6 +7,7 @@ import { createEvalSource } from '../data/batches.js';
 import { InvalidArgumentError } from '../errors.js';
 import { otherScales } from '../inference/multi-scale.js';
 import { predictCrops } from '../inference/crops.js';
+import type { Subpixel } from '../codec/heatmap.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 import { heatmapSize } from '../model/config.js';
 
@@ -14,6 +15,8 @@ export interface PredictDatasetOptions {
   readonly flipTest: boolean;
   /** Multi-scale test: factors of each person's crop side whose heatmaps are averaged; must include 1. Default [1]. */
   readonly scales?: readonly number[];
+  /** How each heatmap's argmax is refined to a sub-pixel position (src/codec/heatmap.ts). Default 'taylor'. */
+  readonly subpixel?: Subpixel;
   readonly batchSize?: number;
   readonly workers?: number;
   /** Called after each batch with the number of samples done. */
@@ -35,7 +38,7 @@ export async function predictDataset(model: HourglassModel, dataset: Dataset, op
   let offset = 0;
   try {
     for await (const batch of source) {
-      const { points } = await predictCrops(model, batch, options.flipTest ? flipPerm : null);
+      const { points } = await predictCrops(model, batch, options.flipTest ? flipPerm : null, options.subpixel);
       predictions.set(points, offset);
       offset += points.length;
       options.onProgress?.(offset / (2 * k), dataset.samples.length);

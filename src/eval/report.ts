@@ -1,9 +1,10 @@
 // PCK tables for people and machines: the per-joint and per-group layout of the paper's tables, and one JSON object.
+import type { Subpixel } from '../codec/heatmap.js';
 import type { PckSummary } from './pck.js';
 
 /** Where the scored predictions came from: a model run (and how) or a file of given predictions. */
 export type PredictionSource =
-  | { readonly model: string; readonly flipTest: boolean; readonly scales: readonly number[] }
+  | { readonly model: string; readonly flipTest: boolean; readonly scales: readonly number[]; readonly subpixel: Subpixel }
   | { readonly file: string };
 
 export interface EvalReport {
@@ -17,7 +18,8 @@ export interface EvalReport {
 function describe(p: PredictionSource): string {
   if ('file' in p) return `predictions: ${p.file}`;
   return `predictions: ${p.model}, ${p.flipTest ? 'flip test' : 'no flip test'}, ` +
-    (p.scales.length > 1 ? `crop scales ${p.scales.join(', ')}` : 'one crop scale');
+    (p.scales.length > 1 ? `crop scales ${p.scales.join(', ')}` : 'one crop scale') +
+    (p.subpixel === 'quarter' ? ", the paper's quarter-pixel decoding" : '');
 }
 
 const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');

@@ -3,7 +3,7 @@
 // "Data flows one way").
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
-import { HeatmapCodec } from '../codec/heatmap.js';
+import { HeatmapCodec, type Subpixel } from '../codec/heatmap.js';
 import { decodeBatch } from '../codec/tensors.js';
 import { invertAffine, transformPoints, type Affine } from '../geometry/affine.js';
 import { heatmapSize } from '../model/config.js';
@@ -30,11 +30,16 @@ export interface BatchPrediction {
   readonly scores: Float32Array;
 }
 
-/** Predicts the joints of a batch of crops, in original image pixels. */
-export async function predictCrops(model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null): Promise<BatchPrediction> {
+/**
+ * Predicts the joints of a batch of crops, in original image pixels; `subpixel` is the decoding's refinement of each
+ * heatmap's argmax (src/codec/heatmap.ts, default 'taylor').
+ */
+export async function predictCrops(
+  model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null, subpixel?: Subpixel,
+): Promise<BatchPrediction> {
   const k = model.config.joints;
   const h = heatmapSize(model.config);
-  const codec = new HeatmapCodec({ size: { width: h, height: h } });
+  const codec = new HeatmapCodec({ size: { width: h, height: h }, subpixel });
   let heatmaps: Tensor4D | null = null;
   try {
     heatmaps = batchHeatmaps(model, batch, flipPerm);

@@ -11,6 +11,7 @@ import { heatmapSize } from '../model/config.js';
 import type { HeatmapModel } from './heatmaps.js';
 import { otherScales } from './multi-scale.js';
 import { predictCrops } from './crops.js';
+import type { Subpixel } from '../codec/heatmap.js';
 
 /** A person box in image pixels: top-left corner and size. */
 export interface Box {
@@ -41,6 +42,8 @@ export interface InferenceOptions {
    * [0.8, 0.9, 1, 1.1, 1.2]; must include 1. Each factor is one more run of the model. Default [1].
    */
   readonly scales?: readonly number[];
+  /** How each heatmap's argmax is refined to a sub-pixel position (src/codec/heatmap.ts). Default 'taylor'. */
+  readonly subpixel?: Subpixel;
 }
 
 /**
@@ -74,6 +77,6 @@ export async function keypointsInBox(
     imageToHeatmap: [cropTransform(crop, { width: heatmapSize(model.config), height: heatmapSize(model.config) })],
     rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
   };
-  const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm);
+  const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm, options.subpixel);
   return skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));
 }

@@ -94,8 +94,9 @@ test('browser estimator from a URL: the keypoints of the Node estimator, for Ima
       got.keypoints.forEach((k, i) => {
         const e = want.keypoints[i];
         assert.equal(k.name, e.name);
-        // the same folded network through tf.layers: the peaks land on the same heatmap cells
-        assert.ok(Math.abs(k.x - e.x) < 1e-3 && Math.abs(k.y - e.y) < 1e-3, `${k.name}: (${k.x}, ${k.y}) vs (${e.x}, ${e.y})`);
+        // the same folded network through tf.layers: the peaks land on the same heatmap cells, and the Taylor step,
+        // continuous in the heatmap's values, moves them by the folding's rounding only (~1e-3 px here; a cell is ~6 px)
+        assert.ok(Math.abs(k.x - e.x) < 1e-2 && Math.abs(k.y - e.y) < 1e-2, `${k.name}: (${k.x}, ${k.y}) vs (${e.x}, ${e.y})`);
         assert.ok(Math.abs(k.score - e.score) < 1e-3, `${k.name} score ${k.score} vs ${e.score}`);
       });
     }

@@ -20,7 +20,8 @@ const CONFIG = { stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, 
 /**
  * A real model object whose predict() is replaced by an oracle: every joint's heatmap is a sigma-1 Gaussian at the
  * brightness centroid of the input crop, in heatmap coordinates (pixel centres at integers on both grids:
- * x_heatmap = (x_input + 0.5) / 4 - 0.5). Decoding it (argmax + quarter step) is exact to a quarter cell.
+ * x_heatmap = (x_input + 0.5) / 4 - 0.5). Decoding it is exact to a quarter cell at worst (the quarter step, which
+ * the decoder falls back to near the border; elsewhere its Taylor step finds a Gaussian's centre exactly).
  */
 function brightSpotModel(): HourglassModel {
   const model = HourglassModel.create(CONFIG, 1);
@@ -57,7 +58,7 @@ function dotImage(width: number, height: number, x: number, y: number, channels 
   return { data, width, height, channels };
 }
 
-/** A third of a heatmap cell in original pixels: the oracle's decoding is exact to a quarter cell. */
+/** A third of a heatmap cell in original pixels: the oracle's decoding is exact to a quarter cell at worst. */
 function tolerance(side: number): number {
   return side / (CONFIG.inputSize / 4) / 3;
 }

@@ -76,7 +76,7 @@ test('eval without --model scores the bundled model, per joint and as JSON', asy
   assert.equal(await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--json', '--no-flip-test'], io), 0);
   const r = JSON.parse(io.lines[0]) as { protocol: string; mean: number; perJoint: Record<string, number>; count: number; predictions: unknown };
   assert.equal(r.protocol, 'PCK@0.2');
-  assert.deepEqual(r.predictions, { model: DEFAULT_MODEL_PATH, flipTest: false, scales: [1] });
+  assert.deepEqual(r.predictions, { model: DEFAULT_MODEL_PATH, flipTest: false, scales: [1], subpixel: 'taylor' });
   assert.deepEqual(Object.keys(r.perJoint).sort(), [...LSP14.joints].sort());
   assert.ok(r.count > 100 && r.mean >= 0 && r.mean <= 100);
 });
@@ -89,11 +89,11 @@ test('eval --scales: [1] is the plain evaluation; other lists run the multi-scal
     return { code, io, report: code === 0 ? JSON.parse(io.lines[0]) as { mean: number; count: number; perJoint: Record<string, number>; predictions: unknown } : null };
   };
   const plain = await run();
-  assert.deepEqual(plain.report?.predictions, { model: file, flipTest: true, scales: [1] });
+  assert.deepEqual(plain.report?.predictions, { model: file, flipTest: true, scales: [1], subpixel: 'taylor' });
   assert.deepEqual((await run('--scales', '1')).report, plain.report);
   const multi = await run('--scales', '0.8,0.9,1,1.1,1.2');
   assert.equal(multi.code, 0);
-  assert.deepEqual(multi.report?.predictions, { model: file, flipTest: true, scales: [0.8, 0.9, 1, 1.1, 1.2] });
+  assert.deepEqual(multi.report?.predictions, { model: file, flipTest: true, scales: [0.8, 0.9, 1, 1.1, 1.2], subpixel: 'taylor' });
   assert.equal(multi.report?.count, plain.report?.count);
   assert.ok((multi.report?.mean ?? -1) >= 0);
   const text = capture(); // the table says how the predictions were made
@@ -106,7 +106,25 @@ test('eval --scales: [1] is the plain evaluation; other lists run the multi-scal
   }
   const io = capture();
   assert.equal(await main(['eval', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--predictions', 'p.h5', '--scales', '1,1.1'], io), 2);
-  assert.match(io.errors.join('\n'), /--scales and --no-flip-test apply when a model runs, not to --predictions/);
+  assert.match(io.errors.join('\n'), /--scales, --no-flip-test and --subpixel apply when a model runs, not to --predictions/);
+});
+
+test('eval --subpixel quarter decodes with the paper\'s rule and says so; an unknown rule is refused', async () => {
+  const file = await tinyCheckpoint();
+  const run = async (...extra: string[]) => {
+    const io = capture();
+    const code = await main(['eval', '--dataset', 'lsp', '--root', join(FIXTURES, 'lspet'), '--images', '1-4', '--backend', 'cpu', '--model', file, ...extra], io);
+    return { code, io };
+  };
+  const quarter = await run('--json', '--subpixel', 'quarter');
+  assert.equal(quarter.code, 0);
+  const r = JSON.parse(quarter.io.lines[0]) as { predictions: unknown; count: number };
+  assert.deepEqual(r.predictions, { model: file, flipTest: true, scales: [1], subpixel: 'quarter' });
+  const text = await run('--subpixel', 'quarter');
+  assert.ok(text.io.lines.join('\n').includes("one crop scale, the paper's quarter-pixel decoding"), text.io.lines.join('\n'));
+  const bad = await run('--subpixel', 'cubic');
+  assert.equal(bad.code, 2);
+  assert.match(bad.io.errors.join('\n'), /--subpixel.*one of taylor, quarter/);
 });
 
 const REAL = join(DATA, 'mpii');

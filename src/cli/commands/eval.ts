@@ -13,6 +13,7 @@ import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
 import { parseScales } from '../../inference/multi-scale.js';
+import { SUBPIXEL_MODES, type Subpixel } from '../../codec/heatmap.js';
 import { scoreDataset } from '../../eval/protocol.js';
 import { pckh, summarize } from '../../eval/pck.js';
 import { readMpiiStandard } from '../../eval/mpii-standard.js';
@@ -29,6 +30,7 @@ const FLAGS = {
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   scales: { type: 'string', help: 'with --model: multi-scale test, crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1)' },
+  subpixel: { type: 'string', choices: SUBPIXEL_MODES, help: "with --model: how each heatmap's peak is refined: taylor (default: a second-order fit of the smoothed log-heatmap) or quarter (the paper's quarter-pixel step)" },
   batch: { type: 'int', min: 1, help: 'with --model: batch size (default 16)' },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   json: { type: 'boolean', help: 'print one JSON object' },
@@ -44,8 +46,8 @@ export const evalCommand: Command = {
     if (positionals.length) throw new InvalidArgumentError(`eval takes no arguments, got '${positionals.join(' ')}'`);
     if (!flags.dataset || !flags.root) throw new InvalidArgumentError('eval needs --dataset and --root');
     if (flags.model && flags.predictions) throw new InvalidArgumentError('give either --model or --predictions, not both');
-    if (flags.predictions && (flags.scales !== undefined || flags['no-flip-test'])) {
-      throw new InvalidArgumentError('--scales and --no-flip-test apply when a model runs, not to --predictions');
+    if (flags.predictions && (flags.scales !== undefined || flags['no-flip-test'] || flags.subpixel !== undefined)) {
+      throw new InvalidArgumentError('--scales, --no-flip-test and --subpixel apply when a model runs, not to --predictions');
     }
     const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
     const split = flags.split ?? (flags.dataset === 'flic' || flags.dataset === 'mpii' ? 'valid' : undefined);
@@ -79,7 +81,7 @@ async function givenPredictions(file: string, dataset: Dataset): Promise<Float32
 }
 
 async function modelPredictions(
-  flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
+  flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean; subpixel?: string }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
 ): Promise<{ points: Float32Array; source: PredictionSource }> {
   const backend = parseBackendName(flags.backend ?? 'auto');
   let path: string;
@@ -108,15 +110,16 @@ async function modelPredictions(
   const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
   const started = performance.now();
   const flipTest = !flags['no-flip-test'];
+  const subpixel = (flags.subpixel ?? 'taylor') as Subpixel; // parseArgs checked it against SUBPIXEL_MODES
   try {
     const points = await predictDataset(model, dataset, {
-      flipTest, scales, batchSize: flags.batch,
+      flipTest, scales, subpixel, batchSize: flags.batch,
       onProgress: (done, total) => progress.update({
         label: 'eval', done, total, rate: (done * 1000) / (performance.now() - started), itemsPerUnit: 1,
         detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,
       }),
     });
-    return { points, source: { model: resolve(path), flipTest, scales: scales ?? [1] } };
+    return { points, source: { model: resolve(path), flipTest, scales: scales ?? [1], subpixel } };
   } finally {
     progress.end();
     model.dispose();
