@@ -7,9 +7,13 @@
 //   - extra stacks start as copies of the source's last stack, joined by zero merge convolutions: the input of each
 //     new stack equals the last stack's input, so every new stack predicts what the last one did;
 //   - with another number of joints, the joint-dependent tensors (the heads' outputs, the heatmap merges) start
-//     from their ordinary initialisation.
-// Weights are independent of the input size, so that may change freely. Features and depth must match, and the
-// network may not be smaller than the source (nothing is dropped silently).
+//     from their ordinary initialisation;
+//   - a deeper hourglass (--depth above the source's) gains OUTER levels: the source's hourglass becomes the inner
+//     part, one pooling further down, and the new levels' residual modules start as identities, so each new level
+//     adds its input to the upsampled inner result. Not the source's function, but at twice the input size (the use:
+//     a 128-px model run at 256 px) the source's levels see the map size they were trained on.
+// Weights are independent of the input size, so that may change freely. Features must match, and the network may
+// not be smaller than the source (nothing is dropped silently).
 import { tf } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { HourglassConfig } from './config.js';
@@ -52,7 +56,7 @@ export function initialiseFrom(
     throw new InvalidArgumentError(`--init ${sourceName}: ${what}`);
   };
   if (target.features !== s.features) refuse(`it has ${s.features} features, this network ${target.features} (widening is not supported)`);
-  if (target.depth !== s.depth) refuse(`its hourglasses have depth ${s.depth}, this network's ${target.depth}`);
+  if (target.depth < s.depth) refuse(`its hourglasses have depth ${s.depth}, this network's only ${target.depth} (give --depth ${s.depth} or more)`);
   if (target.stacks < s.stacks) refuse(`it has ${s.stacks} stacks, this network only ${target.stacks} (give --stacks ${s.stacks} or more)`);
   if (target.modules < s.modules) refuse(`it has ${s.modules} modules per step, this network only ${target.modules} (give --modules ${s.modules} or more)`);
   // Another joint count, or the same count of other joints (options.freshHeads): the heads start over.
@@ -61,9 +65,26 @@ export function initialiseFrom(
   const fresh: string[] = [];
   const identity = new Set<string>();
   let copied = 0;
+  // With added depth the source's `stackK.hg.X` is this network's `stackK.hg.inner.(...)X`; null: a new outer level.
+  const innerPrefix = 'inner.'.repeat(target.depth - s.depth);
+  const sourceDepthName = (name: string): string | null => {
+    const m = /^(stack\d+\.hg\.)(.*)$/.exec(name);
+    if (!m || !innerPrefix) return name;
+    return m[2].startsWith(innerPrefix) ? m[1] + m[2].slice(innerPrefix.length) : null;
+  };
   for (const spec of params.specs) {
     const name = spec.name;
     const stack = stackOf(name);
+    const depthName = sourceDepthName(name);
+    if (depthName === null) {
+      // A new outer level's module: identity (zero last convolution), the rest at its initialisation.
+      const block = BLOCK.exec(name);
+      if (block) {
+        identity.add(`${name.slice(0, block.index)}.${block[1]}`);
+        if (block[2] === 'conv3') tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
+      }
+      continue;
+    }
     if (stack?.merge && stack.index >= s.stacks - 1) {
       tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
       continue;
@@ -79,7 +100,7 @@ export function initialiseFrom(
       fresh.push(name);
       continue;
     }
-    const from = stack && stack.index >= s.stacks ? name.replace(/^stack\d+\./, `stack${s.stacks - 1}.`) : name;
+    const from = stack && stack.index >= s.stacks ? depthName.replace(/^stack\d+\./, `stack${s.stacks - 1}.`) : depthName;
     const stored = source.weights.get(from);
     if (!stored) refuse(`tensor ${from} is missing`);
     const st = stored as StoredTensor;
@@ -97,6 +118,7 @@ export function initialiseFrom(
   const parts = [`${copied} tensors copied`];
   if (identity.size) parts.push(`${identity.size} new residual modules start as identities`);
   if (addedStacks) parts.push(`${addedStacks} new stack(s) start as copies of stack ${s.stacks}`);
+  if (target.depth > s.depth) parts.push(`hourglass depth ${s.depth} -> ${target.depth}: the source's hourglasses are the inner levels`);
   if (fresh.length) parts.push(`${fresh.length} joint-dependent tensors start fresh (${s.joints} -> ${target.joints} joints${target.joints === s.joints ? ', other joints' : ''})`);
   return { copied, identityModules: identity.size, addedStacks, fresh, summary: parts.join('; ') };
 }

@@ -113,6 +113,38 @@ test('another joint count re-initialises only the heads and the heatmap merges',
   }
 });
 
+test('a deeper hourglass keeps the source hourglass as its inner levels; the new outer level starts as identities and learns', async () => {
+  await useCpu();
+  const source = HourglassModel.create(SOURCE, 3);
+  randomiseBatchNorms(source, 30);
+  const deep = HourglassModel.create({ ...SOURCE, depth: 3, inputSize: 64 }, 4);
+  try {
+    const report = initialiseFrom(deep.params, deep.config, snapshot(source), 'source.ckpt');
+    // One new level per stack: its up, low1 and low3 sequences, one module each; 2 stacks.
+    assert.equal(report.identityModules, 2 * 3);
+    assert.match(report.summary, /hourglass depth 2 -> 3: the source's hourglasses are the inner levels/);
+    assert.equal(report.copied, source.params.specs.length);
+    for (const spec of source.params.specs) {
+      const name = spec.name.replace(/^(stack\d+\.hg\.)/, '$1inner.');
+      assert.deepEqual(Array.from(deep.params.get(name).dataSync()), Array.from(source.params.get(spec.name).dataSync()), `${spec.name} -> ${name}`);
+    }
+    for (const level of ['up', 'low1', 'low3']) {
+      assert.equal(tf.abs(deep.params.get(`stack1.hg.${level}.0.conv3.weight`)).max().dataSync()[0], 0, `${level} starts as an identity`);
+    }
+    const x = tf.randomUniform([2, 64, 64, 3], 0, 1, 'float32', 8) as Tensor4D;
+    const y = tf.randomUniform([2, 16, 16, 4], 0, 1, 'float32', 9) as Tensor4D;
+    const w = tf.ones([2, 4]);
+    const v = deep.params.trainable().get('stack0.hg.up.0.conv3.weight') as tf.Variable;
+    const { grads, value } = tf.variableGrads(() => heatmapLoss(deep.forward(x, { training: true }), y, w as tf.Tensor2D), [v]);
+    assert.ok(Number.isFinite(value.dataSync()[0]));
+    assert.ok(tf.abs(grads[v.name]).max().dataSync()[0] > 0, 'the new level has a gradient');
+    tf.dispose([x, y, w, value, grads[v.name]]);
+  } finally {
+    source.dispose();
+    deep.dispose();
+  }
+});
+
 test('networks the weights do not fit are refused, naming the source and the difference', async () => {
   await useCpu();
   const source = HourglassModel.create({ ...SOURCE, stacks: 2, modules: 2 }, 3);
@@ -120,7 +152,7 @@ test('networks the weights do not fit are refused, naming the source and the dif
   source.dispose();
   const cases: [Partial<typeof SOURCE>, RegExp][] = [
     [{ features: 16, modules: 2 }, /--init src\.ckpt: it has 8 features, this network 16 \(widening is not supported\)/],
-    [{ depth: 3, modules: 2, inputSize: 64 }, /its hourglasses have depth 2, this network's 3/],
+    [{ depth: 1, modules: 2 }, /its hourglasses have depth 2, this network's only 1 \(give --depth 2 or more\)/],
     [{ stacks: 1, modules: 2 }, /it has 2 stacks, this network only 1 \(give --stacks 2 or more\)/],
     [{ modules: 1 }, /it has 2 modules per step, this network only 1 \(give --modules 2 or more\)/],
   ];

@@ -41,6 +41,7 @@ const FLAGS = {
   stacks: { type: 'int', min: 1, help: 'stacked hourglasses (default 2)' },
   features: { type: 'int', min: 2, help: 'feature channels (default 256)' },
   modules: { type: 'int', min: 1, help: 'residual modules per step (default 1)' },
+  depth: { type: 'int', min: 1, help: 'poolings in each hourglass (default 4; with --init, more than the source\'s adds outer levels)' },
   input: { type: 'int', min: 64, help: 'input side in pixels, a multiple of 64 (default 256)' },
   batch: { type: 'int', min: 1, help: `batch size (default ${TRAIN_DEFAULTS.batchSize})` },
   epochs: { type: 'int', min: 1, help: `epochs (default ${TRAIN_DEFAULTS.epochs})` },
@@ -132,7 +133,7 @@ async function newConfig(flags: Flags, backend: string, precision: Precision): P
   const config: TrainConfig = {
     model: makeConfig({
       stacks: flags.stacks ?? base?.stacks, features: flags.features ?? base?.features, modules: flags.modules ?? base?.modules,
-      joints, inputSize: flags.input ?? base?.inputSize, depth: base?.depth,
+      joints, inputSize: flags.input ?? base?.inputSize, depth: flags.depth ?? base?.depth,
     }),
     train, val,
     batchSize: flags.batch ?? TRAIN_DEFAULTS.batchSize,
