@@ -76,24 +76,18 @@ export function initialiseFrom(
     const name = spec.name;
     const stack = stackOf(name);
     const depthName = sourceDepthName(name);
-    if (depthName === null) {
-      // A new outer level's module: identity (zero last convolution), the rest at its initialisation.
-      const block = BLOCK.exec(name);
-      if (block) {
-        identity.add(`${name.slice(0, block.index)}.${block[1]}`);
-        if (block[2] === 'conv3') tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
-      }
-      continue;
-    }
     if (stack?.merge && stack.index >= s.stacks - 1) {
       tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
       continue;
     }
     const block = BLOCK.exec(name);
-    if (block && Number(block[1]) >= s.modules) {
-      // A module the source lacks: identity (zero last convolution), the rest at its initialisation.
-      identity.add(`${name.slice(0, block.index)}.${block[1]}`);
-      if (block[2] === 'conv3') tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
+    if (depthName === null || (block && Number(block[1]) >= s.modules)) {
+      // A module the source lacks (a new outer level's, or one more per step): identity (zero last convolution),
+      // the rest at its initialisation.
+      if (block) {
+        identity.add(`${name.slice(0, block.index)}.${block[1]}`);
+        if (block[2] === 'conv3') tf.tidy(() => params.update(name, tf.zeros([...spec.shape])));
+      }
       continue;
     }
     if (jointsChanged && JOINT_DEPENDENT.test(name)) {
