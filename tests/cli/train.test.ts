@@ -11,7 +11,7 @@ import { useCpu } from '../helpers.js';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from './capture.js';
 import { parseSourceSpec, validationOptions } from '../../src/cli/datasets.js';
-import { parseAugmentation } from '../../src/cli/commands/train.js';
+import { parseAugmentation, recordedPath } from '../../src/cli/commands/train.js';
 import { FIXTURES } from '../data/paths.js';
 
 test('train refuses bad command lines with one clear line', async () => {
@@ -68,6 +68,13 @@ test('train --help gives the lr factor default and the flags --resume allows, fr
 test('--augment overrides are parsed into augmentation options', () => {
   assert.deepEqual(parseAugmentation('scaleClamp=0.32, colourMin=0.8,colourMax=1.2', false), { scaleClamp: 0.32, colourMin: 0.8, colourMax: 1.2 });
   assert.deepEqual(parseAugmentation('', false), {});
+});
+
+test('config.json records an --init path inside the working directory relative to it, any other absolute', () => {
+  assert.equal(recordedPath('/work/repo/models/lsp14.ckpt', '/work/repo'), join('models', 'lsp14.ckpt'));
+  assert.equal(recordedPath('/work/repo/training/run/..b/x.ckpt', '/work/repo'), join('training', 'run', '..b', 'x.ckpt'));
+  assert.equal(recordedPath('/tmp/source.ckpt', '/work/repo'), '/tmp/source.ckpt');
+  assert.equal(recordedPath('/work/other/x.ckpt', '/work/repo'), '/work/other/x.ckpt');
 });
 
 test('extra sources and validation splits', () => {

@@ -1,6 +1,6 @@
 // `hourglass train`: trains a stacked hourglass on one or more datasets, or continues a run with --resume.
 // Ctrl-C / SIGTERM save a checkpoint and exit; the run folder holds everything needed to continue.
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
@@ -117,6 +117,15 @@ export function parseAugmentation(spec: string, off: boolean): Partial<AugmentOp
   return out as Partial<AugmentOptions>;
 }
 
+/**
+ * A path as config.json records it: relative to the working directory when it lies inside it (as the data roots are
+ * given), so that a run's record names the same file on another machine; absolute otherwise.
+ */
+export function recordedPath(path: string, cwd = process.cwd()): string {
+  const rel = relative(cwd, path);
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? resolve(path) : rel;
+}
+
 async function newConfig(flags: Flags, backend: string, precision: Precision): Promise<{ config: TrainConfig; out: string }> {
   if (!flags.dataset || !flags.root) throw new InvalidArgumentError('train needs --dataset and --root (or --resume DIR)');
   const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
@@ -150,7 +159,7 @@ async function newConfig(flags: Flags, backend: string, precision: Precision): P
     maxImages: flags['max-images'] ?? null,
     backend,
     precision,
-    ...(initFrom !== undefined ? { init: { from: initFrom, freshHeads: Boolean(sourceSkeleton && sourceSkeleton.joints.join() !== skeleton.joints.join()) } } : {}),
+    ...(initFrom !== undefined ? { init: { from: recordedPath(initFrom), freshHeads: Boolean(sourceSkeleton && sourceSkeleton.joints.join() !== skeleton.joints.join()) } } : {}),
     ...(flags.warmup ? { warmupSteps: flags.warmup } : {}),
     ...(flags['keep-epochs'] ? { keepEpochs: true } : {}),
     ...(flags['skip-bad-images'] ? { skipBadImages: true } : {}),
