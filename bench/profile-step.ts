@@ -1,5 +1,6 @@
 // Profiles training steps of a stacked hourglass on a backend: time per step and the kernels it spends it in.
 // Usage: node dist/bench/profile-step.js [--backend native] [--precision fp32|bf16] [--stacks 1] [--features 128] [--size 128] [--batch 4] [--steps 5]
+//        [--depth 4] [--warmup 1: untimed steps first; 7 lets the bf16 per-pass trial finish]
 //        [--detail KERNEL] [--infer: batch-1 inference latency instead]
 import { tf } from '../src/tf.js';
 import type { Tensor, Tensor2D, Tensor4D } from '../src/tf.js';
@@ -21,6 +22,8 @@ const features = Number(flag('features', '128'));
 const size = Number(flag('size', '128'));
 const batch = Number(flag('batch', '4'));
 const steps = Number(flag('steps', '5'));
+const depth = Number(flag('depth', '4'));
+const warmup = Number(flag('warmup', '1'));
 const joints = 16;
 /** --detail KERNEL: also break that kernel's time down by input shapes. */
 const detail = flag('detail', '');
@@ -79,7 +82,7 @@ async function main(): Promise<void> {
   }
   if (backend === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
   await tf.setBackend(backend);
-  const model = HourglassModel.create({ stacks, features, inputSize: size, joints }, 1);
+  const model = HourglassModel.create({ stacks, features, inputSize: size, joints, depth }, 1);
   const vars = model.params.trainable();
   const varList = [...vars.values()];
   const nameOf = new Map([...vars].map(([name, v]) => [v.name, name]));
@@ -130,14 +133,14 @@ async function main(): Promise<void> {
     }
     return;
   }
-  step(); // warm-up: primitive creation, first-touch of buffers
+  for (let i = 0; i < warmup; i++) step(); // warm-up: primitive creation, first-touch of buffers, bf16 trials
   const totals = instrument(backend);
   cpuMs = 0;
   const times: number[] = [];
   for (let i = 0; i < steps; i++) times.push(step());
   const mean = times.reduce((a, b) => a + b, 0) / times.length;
   const kernelMs = [...totals.values()].reduce((a, b) => a + b.ms, 0) / steps;
-  console.log(`${backend}: stacks=${stacks} f=${features} ${size}px batch=${batch}: ${mean.toFixed(1)} ms/step, ` +
+  console.log(`${backend}: stacks=${stacks} f=${features} depth=${depth} ${size}px batch=${batch}: ${mean.toFixed(1)} ms/step, ` +
     `min ${Math.min(...times).toFixed(1)} ms, ${((batch * 1000) / mean).toFixed(2)} img/s, cpu ${(cpuMs / steps).toFixed(0)} ms/step (steps: ${times.map((t) => t.toFixed(0)).join(' ')}); ` +
     `kernels ${kernelMs.toFixed(1)} ms/step, rest (engine, tape, JS) ${(mean - kernelMs).toFixed(1)} ms/step; ` +
     `rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);

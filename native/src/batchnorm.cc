@@ -48,21 +48,27 @@ HG_CLONES void sumsForward(const float *x, size_t r0, size_t r1, size_t c, doubl
   }
 }
 
-/** Per-thread partial sums of dy' and dy' (x - mean), dy' = dy masked by y > 0 when y is given. */
-HG_CLONES void sumsBackward(const float *x, const float *dy, const float *y, const float *mean, size_t r0, size_t r1,
-                            size_t c, double *sumDy, double *sumDyXc, float *fs, float *fq) {
+/**
+ * Per-thread partial sums of dy' and dy' (x - mean). With `scale` and `shift` (the fused ReLU's backward), dy' is dy
+ * where x * scale + shift > 0, the forward's own test for y > 0 (affineRows), else 0: y itself is not read.
+ */
+HG_CLONES void sumsBackward(const float *x, const float *dy, const float *scale, const float *shift, const float *mean,
+                            size_t r0, size_t r1, size_t c, double *sumDy, double *sumDyXc, float *__restrict__ fs,
+                            float *__restrict__ fq) {
+  // The scratch sums alias nothing (restrict): else the masked loop's alias checks exceed gcc's limit, unvectorised.
   for (size_t b = r0; b < r1; b += BLOCK_ROWS) {
     const size_t e = std::min(r1, b + BLOCK_ROWS);
     for (size_t j = 0; j < c; ++j) fs[j] = fq[j] = 0.f;
     for (size_t r = b; r < e; ++r) {
       const float *xr = x + r * c;
       const float *dr = dy + r * c;
-      if (y != nullptr) {
-        const float *yr = y + r * c;
+      if (scale != nullptr) {
         for (size_t j = 0; j < c; ++j) {
-          const float g = yr[j] > 0.f ? dr[j] : 0.f;
+          // Both loads unconditional, so that the select vectorises.
+          const float xv = xr[j], d = dr[j];
+          const float g = xv * scale[j] + shift[j] > 0.f ? d : 0.f;
           fs[j] += g;
-          fq[j] += g * (xr[j] - mean[j]);
+          fq[j] += g * (xv - mean[j]);
         }
       } else {
         for (size_t j = 0; j < c; ++j) {
@@ -133,29 +139,43 @@ void affine(const BnShape &s, const float *x, const float *scale, const float *s
   }
 }
 
-/** dx = k1 dy' - k2 - k3 (x - mean), per channel. */
-HG_CLONES void backwardRows(const float *x, const float *dy, const float *y, const float *mean, const float *k1,
-                            const float *k2, const float *k3, float *dx, size_t r0, size_t r1, size_t c) {
+/** dx = k1 dy' - k2 - k3 (x - mean), per channel; dy' as in sumsBackward. */
+HG_CLONES void backwardRows(const float *x, const float *dy, const float *scale, const float *shift, const float *mean,
+                            const float *k1, const float *k2, const float *k3, float *dx, size_t r0, size_t r1, size_t c) {
   for (size_t r = r0; r < r1; ++r) {
     const float *xr = x + r * c;
     const float *dr = dy + r * c;
     float *out = dx + r * c;
-    if (y != nullptr) {
-      const float *yr = y + r * c;
-      for (size_t j = 0; j < c; ++j) out[j] = k1[j] * (yr[j] > 0.f ? dr[j] : 0.f) - k2[j] - k3[j] * (xr[j] - mean[j]);
+    if (scale != nullptr) {
+      for (size_t j = 0; j < c; ++j) {
+        const float xv = xr[j], d = dr[j];
+        const float g = xv * scale[j] + shift[j] > 0.f ? d : 0.f;
+        out[j] = k1[j] * g - k2[j] - k3[j] * (xv - mean[j]);
+      }
     } else {
       for (size_t j = 0; j < c; ++j) out[j] = k1[j] * dr[j] - k2[j] - k3[j] * (xr[j] - mean[j]);
     }
   }
 }
 
-void backwardDx(const BnShape &s, const float *x, const float *dy, const float *y, const float *mean, const float *k1,
-                const float *k2, const float *k3, float *dx) {
+void backwardDx(const BnShape &s, const float *x, const float *dy, const float *scale, const float *shift,
+                const float *mean, const float *k1, const float *k2, const float *k3, float *dx) {
 #pragma omp parallel num_threads(s.threads())
   {
     const int t = omp_get_thread_num(), n = omp_get_num_threads();
-    backwardRows(x, dy, y, mean, k1, k2, k3, dx, s.rows * t / n, s.rows * (t + 1) / n, s.c);
+    backwardRows(x, dy, scale, shift, mean, k1, k2, k3, dx, s.rows * t / n, s.rows * (t + 1) / n, s.c);
   }
+}
+
+/**
+ * The affine map of batch norm with statistics (mean, variance): y = x * scale + shift per channel. One function for
+ * the training forward (statistics in double, as summed), inference and the fused backward's ReLU test, so that the
+ * backward's test x * scale + shift > 0 repeats the forward's arithmetic.
+ */
+void affineOf(double mean, double variance, double gamma, double beta, double eps, float *scale, float *shift) {
+  const double k = gamma / std::sqrt(variance + eps);
+  *scale = static_cast<float>(k);
+  *shift = static_cast<float>(beta - mean * k);
 }
 
 /** batchNormTrain(x, gamma, beta, y, mean, variance, shape, epsilon, relu): batch statistics (variance biased). */
@@ -184,9 +204,7 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo &info) {
       const double v = std::max(0.0, sumSq[j] / count - m * m);
       mean[j] = static_cast<float>(m);
       variance[j] = static_cast<float>(v);
-      const double k = gamma[j] / std::sqrt(v + eps);
-      scale[j] = static_cast<float>(k);
-      shift[j] = static_cast<float>(beta[j] - m * k);
+      affineOf(m, v, gamma[j], beta[j], eps, &scale[j], &shift[j]);
     }
     affine(s, x, scale.data(), shift.data(), y, relu);
   });
@@ -204,19 +222,16 @@ Napi::Value BatchNormInfer(const Napi::CallbackInfo &info) {
     BnShape s(i32Arg(info, 6, 4, "shape"));
     const double eps = numberArg(info, 7, "epsilon");
     std::vector<float> scale(s.c), shift(s.c);
-    for (size_t j = 0; j < s.c; ++j) {
-      const double k = gamma[j] / std::sqrt(static_cast<double>(variance[j]) + eps);
-      scale[j] = static_cast<float>(k);
-      shift[j] = static_cast<float>(beta[j] - mean[j] * k);
-    }
+    for (size_t j = 0; j < s.c; ++j) affineOf(mean[j], variance[j], gamma[j], beta[j], eps, &scale[j], &shift[j]);
     const bool relu = info.Length() > 8 && info[8].ToBoolean().Value();
     affine(s, x, scale.data(), shift.data(), y, relu);
   });
 }
 
 /**
- * batchNormGrad(x, dy, gamma, mean, variance, dx, dgamma, dbeta, shape, epsilon, y | null): training-mode backward.
- * With y (the output of relu(bn(x))), dy is first masked where y <= 0: the backward of the fused op.
+ * batchNormGrad(x, dy, gamma, mean, variance, dx, dgamma, dbeta, shape, epsilon, beta | null): training-mode backward.
+ * With beta, the backward of relu(bn(x)): dy is first masked where the forward's output was not positive, tested
+ * on x with the forward's affine map (affineOf) instead of reading the output (two fewer passes over a tensor).
  *   dbeta = sum dy', dgamma = sum dy' xhat, dx = gamma invstd (dy' - dbeta / M - xhat dgamma / M).
  */
 Napi::Value BatchNormGrad(const Napi::CallbackInfo &info) {
@@ -231,13 +246,22 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo &info) {
     float *dbeta = f32Arg(info, 7, "dbeta");
     BnShape s(i32Arg(info, 8, 4, "shape"));
     const double eps = numberArg(info, 9, "epsilon");
-    const float *y = f32ArgOrNull(info, 10, "y");
+    const float *beta = f32ArgOrNull(info, 10, "beta");
     const size_t c = s.c;
+    std::vector<float> scale, shift;
+    if (beta != nullptr) {
+      if (f32Length(info, 10) != c) throw std::invalid_argument("batchNormGrad: beta must hold one value per channel");
+      scale.resize(c);
+      shift.resize(c);
+      for (size_t j = 0; j < c; ++j) affineOf(mean[j], variance[j], gamma[j], beta[j], eps, &scale[j], &shift[j]);
+    }
+    const float *sc = beta != nullptr ? scale.data() : nullptr;
+    const float *sh = beta != nullptr ? shift.data() : nullptr;
     std::vector<double> sumDy, sumDyXc;
     channelSums(
         s,
         [&](size_t r0, size_t r1, double *a, double *b, float *fa, float *fb) {
-          sumsBackward(x, dy, y, mean, r0, r1, c, a, b, fa, fb);
+          sumsBackward(x, dy, sc, sh, mean, r0, r1, c, a, b, fa, fb);
         },
         sumDy, sumDyXc);
     std::vector<float> k1(c), k2(c), k3(c);
@@ -250,7 +274,7 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo &info) {
       k2[j] = static_cast<float>(gamma[j] * invstd * sumDy[j] / count);
       k3[j] = static_cast<float>(gamma[j] * invstd * invstd * invstd * sumDyXc[j] / count);
     }
-    backwardDx(s, x, dy, y, mean, k1.data(), k2.data(), k3.data(), dx);
+    backwardDx(s, x, dy, sc, sh, mean, k1.data(), k2.data(), k3.data(), dx);
   });
 }
 

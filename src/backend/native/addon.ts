@@ -52,10 +52,10 @@ export interface NativeAddon {
     x: Float32Array, mean: Float32Array, variance: Float32Array, gamma: Float32Array, beta: Float32Array,
     y: Float32Array, shape: Int32Array, epsilon: number, relu?: boolean,
   ): void;
-  /** With y (the fused op's output), dy is masked where y <= 0 first. */
+  /** With beta, the backward of relu(bn(x)): dy is masked where the forward's output was not positive first. */
   batchNormGrad(
     x: Float32Array, dy: Float32Array, gamma: Float32Array, mean: Float32Array, variance: Float32Array,
-    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, epsilon: number, y: Float32Array | null,
+    dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array, shape: Int32Array, epsilon: number, beta: Float32Array | null,
   ): void;
   rmsprop(
     param: Float32Array, slot: Float32Array, grad: Float32Array, paramOut: Float32Array, slotOut: Float32Array,

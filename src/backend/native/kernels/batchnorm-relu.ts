@@ -1,5 +1,6 @@
-// relu(batchNorm(x)) in training mode as one kernel, and one fused backward that masks dy by the saved output:
-// saves the separate ReLU pass forward and the Step + Multiply passes backward (native/src/batchnorm.cc).
+// relu(batchNorm(x)) in training mode as one kernel, and one fused backward that masks dy where the output was not
+// positive, tested on x with the forward's own affine map (the output is not read): saves the separate ReLU pass
+// forward and the Step + Multiply passes backward (native/src/batchnorm.cc).
 import { tf } from '../../../tf.js';
 import type { Tensor, Tensor1D, Tensor4D } from '../../../tf.js';
 import type { BatchNormTrainResult } from '../../../model/ops.js';
@@ -31,26 +32,26 @@ export function batchNormReluKernels(addon: NativeAddon): tf.KernelConfig[] {
     return [output(backend, [...x.shape], y), output(backend, [c], mean), output(backend, [c], variance)];
   });
 
-  // Inputs {x, dy, y, gamma, mean, variance} -> [dx, dgamma, dbeta].
+  // Inputs {x, dy, gamma, beta, mean, variance} -> [dx, dgamma, dbeta].
   const trainGrad = nativeKernel(BATCH_NORM_RELU_TRAIN_GRAD, ({ inputs, backend, attrs }) => {
     const x = f32(backend, inputs.x);
     const dy = f32(backend, inputs.dy);
-    const y = f32(backend, inputs.y);
-    if (!x || !dy || !y || x.shape.length !== 4 || dy.data.length !== x.data.length || y.data.length !== x.data.length) {
-      throw new Error(`${BATCH_NORM_RELU_TRAIN_GRAD}: x, dy and y must be float32 NHWC tensors of one shape`);
+    if (!x || !dy || x.shape.length !== 4 || dy.data.length !== x.data.length) {
+      throw new Error(`${BATCH_NORM_RELU_TRAIN_GRAD}: x and dy must be float32 NHWC tensors of one shape`);
     }
     const c = x.shape[3];
     const gamma = f32(backend, inputs.gamma);
+    const beta = f32(backend, inputs.beta);
     const mean = f32(backend, inputs.mean);
     const variance = f32(backend, inputs.variance);
-    if (!perChannel(gamma, c) || !perChannel(mean, c) || !perChannel(variance, c)) {
-      throw new Error(`${BATCH_NORM_RELU_TRAIN_GRAD}: gamma, mean and variance must be float32 [${c}]`);
+    if (!perChannel(gamma, c) || !perChannel(beta, c) || !perChannel(mean, c) || !perChannel(variance, c)) {
+      throw new Error(`${BATCH_NORM_RELU_TRAIN_GRAD}: gamma, beta, mean and variance must be float32 [${c}]`);
     }
     const eps = (attrs as { epsilon: number }).epsilon;
     const dx = alloc(x.data.length);
     const dgamma = alloc(c);
     const dbeta = alloc(c);
-    addon.batchNormGrad(x.data, dy.data, gamma.data, mean.data, variance.data, dx, dgamma, dbeta, int32(x.shape), eps, y.data);
+    addon.batchNormGrad(x.data, dy.data, gamma.data, mean.data, variance.data, dx, dgamma, dbeta, int32(x.shape), eps, beta.data);
     return [output(backend, [...x.shape], dx), output(backend, [c], dgamma), output(backend, [c], dbeta)];
   });
 
@@ -61,15 +62,15 @@ export function registerBatchNormReluGradient(): void {
   if (tf.getGradient(BATCH_NORM_RELU_TRAIN) != null) return;
   tf.registerGradient({
     kernelName: BATCH_NORM_RELU_TRAIN,
-    inputsToSave: ['x', 'gamma'],
-    // y costs nothing extra to keep: the convolution it feeds keeps it for its own backward.
-    outputsToSave: [true, true, true],
+    inputsToSave: ['x', 'gamma', 'beta'],
+    // The statistics; y is not needed (the backward tests x * scale + shift > 0 as the forward did).
+    outputsToSave: [false, true, true],
     gradFunc: (dys: Tensor | Tensor[], saved: Tensor[], attrs?: tf.NamedAttrMap) => {
       const dy = Array.isArray(dys) ? dys[0] : dys;
-      const [x, gamma, y, mean, variance] = saved;
+      const [x, gamma, beta, mean, variance] = saved;
       // Eager, not in the thunks: the tape tidies each thunk and would dispose the results it does not return.
       const [dx, dgamma, dbeta] = tf.engine().runKernel(
-        BATCH_NORM_RELU_TRAIN_GRAD, { x, dy, y, gamma, mean, variance }, attrs,
+        BATCH_NORM_RELU_TRAIN_GRAD, { x, dy, gamma, beta, mean, variance }, attrs,
       ) as Tensor[];
       return { x: () => dx, gamma: () => dgamma, beta: () => dbeta };
     },
