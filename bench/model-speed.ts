@@ -2,10 +2,11 @@
 // `estimatePose` on one image with a given box (no person search), batch 1, with and without the flip test, median
 // of --runs after --warmup, on one backend, all models in one process and alternating, so that they see the same
 // machine. The default model must take at most 100 ms per image with the flip test on `native` (issue 15).
-// Usage: node dist/bench/model-speed.js [--models lsp14,flic,path.ckpt] [--image samples/lspet-6132.jpg]
+// Usage: node dist/bench/model-speed.js [--models lsp14,flic,path.ckpt,a.ckpt+b.ckpt (an ensemble)] [--image samples/lspet-6132.jpg]
 //        [--runs 25] [--warmup 3] [--backend native] [--json]
 import { createEstimator, type Estimator } from '../src/api/estimator.js';
 import { BUNDLED_MODELS } from '../src/api/models.js';
+import { describeNetwork } from '../src/inference/ensemble.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,7 +30,7 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const estimators: Array<[string, Estimator]> = [];
-  for (const name of models) estimators.push([name, await createEstimator({ model: name, backend, detector: false })]);
+  for (const name of models) estimators.push([name, await createEstimator({ model: name.replaceAll('+', ','), backend, detector: false })]);
   // Without a detector and a box the person fills the image: that box, given, times the crop and the network only.
   const { box } = await estimators[0][1].estimatePose(image, { flipTest: false });
   const times = estimators.map(() => ({ plain: [] as number[], flip: [] as number[] }));
@@ -43,9 +44,8 @@ async function main(): Promise<void> {
     }
   }
   const rows = estimators.map(([name, est], e) => {
-    const c = est.model.config;
     return {
-      model: name, stacks: c.stacks, features: c.features, input: c.inputSize,
+      model: name, network: describeNetwork(est.model), input: est.model.config.inputSize,
       msPerImage: Number(median(times[e].plain).toFixed(1)), msPerImageFlipTest: Number(median(times[e].flip).toFixed(1)),
     };
   });
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
   console.log(`estimatePose on ${backend}, ${image} with its box, median of ${runs} after ${warmup} warm-up, models alternating:`);
   for (const r of rows) {
-    console.log(`  ${r.model.padEnd(24)} ${r.stacks} stack(s), ${r.features} features, ${r.input} px: ` +
+    console.log(`  ${r.model.padEnd(24)} ${r.network}: ` +
       `${r.msPerImage} ms, ${r.msPerImageFlipTest} ms with the flip test`);
   }
 }

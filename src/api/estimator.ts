@@ -12,7 +12,8 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, existingModelPath } from './models.js';
+import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, loadPoseNetwork } from './models.js';
+import { Ensemble, type PoseNetwork } from '../inference/ensemble.js';
 import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
 import { estimateInRaster } from './people.js';
 import { CHANNELS } from '../detect/codec.js';
@@ -31,10 +32,11 @@ export type ImageInput = string | Uint8Array | RawImage | Tensor;
 
 export interface EstimatorOptions {
   /**
-   * A checkpoint path, a bundled model's name ('lsp14', 'flic'), or a model already in memory (the estimator then
-   * does not dispose it). Default: the bundled LSP-14 model.
+   * A checkpoint path, a bundled model's name ('lsp14', 'flic'), several of those joined by commas (an ensemble:
+   * their heatmaps averaged, src/inference/ensemble.ts), or a model already in memory (the estimator then does not
+   * dispose it). Default: the bundled LSP-14 model.
    */
-  readonly model?: string | HourglassModel;
+  readonly model?: string | PoseNetwork;
   /** 'auto' (default: the fastest available), 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu' (Node: through Dawn, docs/gpu.md). */
   readonly backend?: BackendName | 'auto';
   /** Joint names and flip pairs; default: the skeleton stored with the model. */
@@ -55,7 +57,7 @@ export interface EstimatorOptions {
 
 export interface Estimator {
   readonly skeleton: Skeleton;
-  readonly model: HourglassModel;
+  readonly model: PoseNetwork;
   /** The person detector, or null when there is none. */
   readonly detector: HourglassModel | null;
   /** The TF.js backend in use. */
@@ -81,7 +83,7 @@ class HourglassEstimator implements Estimator {
   private readonly flipPerm: number[];
 
   constructor(
-    readonly model: HourglassModel, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
+    readonly model: PoseNetwork, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
     private readonly owned: boolean, readonly detector: HourglassModel | null, private readonly ownsDetector: boolean,
   ) {
     this.flipPerm = flipPermutation(skeleton);
@@ -116,16 +118,15 @@ function loadDetector(spec: EstimatorOptions['detector']): { detector: Hourglass
 export async function createEstimator(options: EstimatorOptions = {}): Promise<Estimator> {
   const choice = await useBackend(parseBackendName(options.backend ?? 'auto'));
   const { precision } = await usePrecision(parsePrecision(options.precision ?? 'fp32'), choice.name);
-  if (options.model instanceof HourglassModel) {
+  if (options.model instanceof HourglassModel || options.model instanceof Ensemble) {
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
     const { detector, owned } = loadDetector(options.detector);
     return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned);
   }
-  const path = existingModelPath(options.model);
-  const { model, checkpoint } = loadModel(path);
+  const { model, meta, paths } = loadPoseNetwork(options.model);
   try {
-    const skeleton = options.skeleton ?? skeletonForModel(checkpoint.meta, model.config.joints, path);
+    const skeleton = options.skeleton ?? skeletonForModel(meta, model.config.joints, paths[0]);
     checkSkeleton(skeleton, model);
     const { detector, owned } = loadDetector(options.detector);
     return new HourglassEstimator(model, skeleton, choice.name, precision, true, detector, owned);
@@ -135,7 +136,7 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
   }
 }
 
-function checkSkeleton(skeleton: Skeleton, model: HourglassModel): void {
+function checkSkeleton(skeleton: Skeleton, model: PoseNetwork): void {
   if (skeleton.joints.length !== model.config.joints) {
     throw new InvalidArgumentError(`skeleton ${skeleton.id} has ${skeleton.joints.length} joints, the model ${model.config.joints}`);
   }

@@ -4,6 +4,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FileFormatError, InvalidArgumentError } from '../errors.js';
+import { loadModel, type Checkpoint } from '../model/checkpoint.js';
+import type { HourglassModel } from '../model/model.js';
+import { Ensemble, MAX_MEMBERS, type PoseNetwork } from '../inference/ensemble.js';
+import { parseSkeleton } from '../data/skeletons/index.js';
 
 export interface BundledModel {
   readonly name: string;
@@ -69,4 +73,42 @@ export function existingModelPath(spec?: string): string {
     throw new FileFormatError(path, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
   }
   return path;
+}
+
+/**
+ * The checkpoint files of a pose model spec: one model (a path or a bundled name), or an ensemble of several joined by
+ * commas ('lsp14,runs/mine.ckpt'; a file whose own name holds a comma is taken whole). Each must exist.
+ */
+export function modelSpecPaths(spec?: string): string[] {
+  if (spec === undefined || existsSync(spec) || bundledModel(spec) || !spec.includes(',')) return [existingModelPath(spec)];
+  const parts = spec.split(',').map((p) => p.trim());
+  if (parts.some((p) => p === '')) throw new InvalidArgumentError(`model '${spec}': an ensemble is checkpoints or bundled names joined by commas, with none empty`);
+  if (parts.length > MAX_MEMBERS) throw new InvalidArgumentError(`model '${spec}': at most ${MAX_MEMBERS} networks in an ensemble, got ${parts.length}`);
+  return parts.map((p) => existingModelPath(p));
+}
+
+/**
+ * Loads a pose model spec (modelSpecPaths): one network, or an Ensemble of them (src/inference/ensemble.ts) whose
+ * members must store the same skeleton. `meta` is the (first) checkpoint's.
+ */
+export function loadPoseNetwork(spec?: string): { model: PoseNetwork; meta: Record<string, unknown>; paths: string[] } {
+  const paths = modelSpecPaths(spec);
+  const loaded: { model: HourglassModel; checkpoint: Checkpoint }[] = [];
+  try {
+    for (const path of paths) loaded.push(loadModel(path));
+    if (loaded.length === 1) return { model: loaded[0].model, meta: loaded[0].checkpoint.meta, paths };
+    // The joints each checkpoint stores (unknown when it stores none: then the joint counts must agree, Ensemble).
+    const joints = (meta: Record<string, unknown>) => parseSkeleton(meta.skeleton);
+    const first = joints(loaded[0].checkpoint.meta);
+    loaded.forEach(({ checkpoint }, i) => {
+      const own = joints(checkpoint.meta);
+      if (first && own && own.joints.join() !== first.joints.join()) {
+        throw new InvalidArgumentError(`ensemble: ${paths[i]} predicts the joints of ${own.id}, ${paths[0]} those of ${first.id}: members must predict the same joints`);
+      }
+    });
+    return { model: new Ensemble(loaded.map((l) => l.model)), meta: loaded[0].checkpoint.meta, paths };
+  } catch (err) {
+    for (const l of loaded) l.model.dispose();
+    throw err;
+  }
 }

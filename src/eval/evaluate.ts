@@ -1,6 +1,6 @@
 // Predicting every sample of a dataset with a model (crops prepared in worker threads, flip test optional), in image
 // pixels and dataset order: what validation during training and `hourglass eval --model` score.
-import type { HourglassModel } from '../model/model.js';
+import type { HeatmapModel } from '../inference/heatmaps.js';
 import type { Dataset } from '../data/sample.js';
 import { flipPermutation } from '../data/skeletons/types.js';
 import { createEvalSource } from '../data/batches.js';
@@ -24,7 +24,7 @@ export interface PredictDatasetOptions {
 }
 
 /** [N * K * 2] predicted joints in original image pixels, in the dataset's sample order. */
-export async function predictDataset(model: HourglassModel, dataset: Dataset, options: PredictDatasetOptions): Promise<Float32Array> {
+export async function predictDataset(model: HeatmapModel, dataset: Dataset, options: PredictDatasetOptions): Promise<Float32Array> {
   const k = model.config.joints;
   if (dataset.skeleton.joints.length !== k) {
     throw new InvalidArgumentError(`${dataset.name} has ${dataset.skeleton.joints.length} joints, the model predicts ${k}`);

@@ -71,6 +71,7 @@ test('browser estimator from a URL: the keypoints of the Node estimator, for Ima
   try {
     assert.equal(browser.findsPeople, false);
     assert.deepEqual(requests.sort(), [`${BASE}${INFO_FILE}`, `${BASE}model.json`, `${BASE}weights.bin`].sort());
+    assert.ok(node.model instanceof HourglassModel);
     assert.equal(browser.info.stacks, node.model.config.stacks);
     assert.equal(browser.info.inputSize, node.model.config.inputSize);
     assert.equal(browser.skeleton, LSP14);

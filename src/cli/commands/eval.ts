@@ -7,8 +7,7 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
-import { loadModel } from '../../model/checkpoint.js';
-import { bundledModelFor, bundledModelPath, existingModelPath } from '../../api/models.js';
+import { bundledModelFor, bundledModelPath, loadPoseNetwork, modelSpecPaths } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
@@ -26,7 +25,7 @@ const FLAGS = {
   root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
   images: { type: 'string', help: 'records to score, 1-based ranges (default all)' },
   split: { type: 'string', help: 'flic/mpii: .h5 split (default valid)' },
-  model: { type: 'string', help: "checkpoint to run, or a bundled model: lsp14, flic (default: the bundled model of the dataset's joints)" },
+  model: { type: 'string', help: "checkpoint to run, or a bundled model: lsp14, flic, or several joined by commas, an ensemble whose heatmaps are averaged (default: the bundled model of the dataset's joints)" },
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   scales: { type: 'string', help: 'with --model: multi-scale test, crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1)' },
@@ -84,27 +83,27 @@ async function modelPredictions(
   flags: { model?: string; backend?: string; batch?: number; 'no-flip-test'?: boolean; subpixel?: string }, scales: number[] | undefined, dataset: Dataset, tty: boolean,
 ): Promise<{ points: Float32Array; source: PredictionSource }> {
   const backend = parseBackendName(flags.backend ?? 'auto');
-  let path: string;
+  let spec: string;
   if (flags.model) {
-    path = existingModelPath(flags.model);
+    spec = modelSpecPaths(flags.model).join(',');
   } else {
     const bundled = bundledModelFor(dataset.skeleton.id);
     if (!bundled) {
       throw new InvalidArgumentError(`no bundled model predicts the ${dataset.skeleton.joints.length} joints of ${dataset.name} (${dataset.skeleton.id}): ` +
         'give --model CKPT or --predictions FILE');
     }
-    path = bundledModelPath(bundled);
-    process.stderr.write(`model: the bundled ${bundled.name} model (${path})\n`);
+    spec = bundledModelPath(bundled);
+    process.stderr.write(`model: the bundled ${bundled.name} model (${spec})\n`);
   }
   // The model is found (or refused) before the backend starts; the file is read once the backend is up.
   const choice = await useBackend(backend);
   process.stderr.write(`${choice.message}\n`);
-  const { model, checkpoint } = loadModel(path);
+  const { model, meta, paths } = loadPoseNetwork(spec);
   const k = dataset.skeleton.joints.length;
-  const stored = parseSkeleton(checkpoint.meta.skeleton);
+  const stored = parseSkeleton(meta.skeleton);
   if (model.config.joints !== k || (stored && stored.joints.join() !== dataset.skeleton.joints.join())) {
     model.dispose();
-    throw new InvalidArgumentError(`${path} predicts ${model.config.joints} joints${stored ? ` (${stored.id})` : ''}, ` +
+    throw new InvalidArgumentError(`${spec} predicts ${model.config.joints} joints${stored ? ` (${stored.id})` : ''}, ` +
       `${dataset.name} has ${k} (${dataset.skeleton.id}): evaluate a model trained on this skeleton`);
   }
   const progress = new Progress((t) => process.stderr.write(t), tty || Boolean(process.stderr.isTTY), 10);
@@ -119,7 +118,7 @@ async function modelPredictions(
         detail: `${((done * 1000) / (performance.now() - started)).toFixed(1)} img/s`,
       }),
     });
-    return { points, source: { model: resolve(path), flipTest, scales: scales ?? [1], subpixel } };
+    return { points, source: { model: paths.map((p) => resolve(p)).join(','), flipTest, scales: scales ?? [1], subpixel } };
   } finally {
     progress.end();
     model.dispose();

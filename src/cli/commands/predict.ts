@@ -15,6 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
 import { parsePrecision } from '../../backend/precision.js';
 import { parseScales } from '../../inference/multi-scale.js';
+import { describeNetwork } from '../../inference/ensemble.js';
 import { readDetections } from '../../detect/boxes-file.js';
 import { DEFAULT_MIN_PERSON_SCORE } from '../../detect/detector.js';
 import { expandImageArguments, isImageName, refuseOverwritingInputs } from '../images.js';
@@ -27,7 +28,7 @@ const FLAGS = {
   boxes: { type: 'string', help: 'people\'s boxes from a COCO-style detections JSON file (image_id, bbox, score) instead of the search' },
   'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
   'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
-  model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body)' },
+  model: { type: 'string', help: 'checkpoint to run, or a bundled model: lsp14 (default, full body), flic (upper body); several joined by commas run as an ensemble (heatmaps averaged)' },
   out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions); never over an input image' },
   recursive: { type: 'boolean', help: 'a folder argument also means the images in its subfolders' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },
@@ -105,9 +106,7 @@ export const predictCommand: Command = {
     const estimator = await createEstimator({
       model: flags.model, backend: parseBackendName(flags.backend ?? 'auto'), precision: parsePrecision(flags.precision ?? 'fp32'),
     });
-    const c = estimator.model.config;
-    io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${c.stacks} stack${c.stacks === 1 ? '' : 's'}, ${c.features} features, ` +
-      `${c.inputSize} px), backend ${estimator.backend}, precision ${estimator.precision}`);
+    io.err(`model: ${flags.model ?? DEFAULT_MODEL.name} (${describeNetwork(estimator.model)}), backend ${estimator.backend}, precision ${estimator.precision}`);
     const results: PredictResult[] = [];
     let failed = 0;
     try {
