@@ -114,7 +114,10 @@ const raw = (scene: BenchScene) => ({ data: scene.canvas.data, width: scene.canv
 async function chooseThreshold(estimator: Estimator, people: BenchPerson[], rng: Rng): Promise<void> {
   const regions = freeRegions(people);
   const thresholds = Array.from({ length: 11 }, (_, i) => 0.1 + 0.05 * i);
-  const nets = { model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton), detector: estimator.detector };
+  const nets = {
+    model: estimator.model, skeleton: estimator.skeleton, flipPerm: flipPermutation(estimator.skeleton), detector: estimator.detector,
+    ...(estimator.searchModel ? { searchModel: estimator.searchModel } : {}),
+  };
   const limits = { minScore: CANDIDATE_SCORE, maxPeople: 4 };
   type Checked = Candidate & { readonly refinedBox: Rect; readonly refinedJointScore: number };
   const check = async (canvas: Parameters<typeof candidates>[1]): Promise<Checked[]> => {

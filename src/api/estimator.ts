@@ -12,7 +12,10 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, PERSON_DETECTOR, bundledModelPath, loadPoseNetwork } from './models.js';
+import { DEFAULT_MODEL, PEOPLE_SEARCH_MODEL, PERSON_DETECTOR, bundledModelPath, loadPoseNetwork } from './models.js';
+import { LSP14 } from '../data/skeletons/lsp.js';
+import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
 import { Ensemble, type PoseNetwork } from '../inference/ensemble.js';
 import { rasterFromRaw, rasterFromTensor, type EstimateOptions, type Pose, type RawImage } from './pose.js';
 import { estimateInRaster } from './people.js';
@@ -60,6 +63,12 @@ export interface Estimator {
   readonly model: PoseNetwork;
   /** The person detector, or null when there is none. */
   readonly detector: HourglassModel | null;
+  /**
+   * The pose network the person search checks and re-crops candidates with when it is not `model` (null: `model`):
+   * the bundled LSP-14 model, whenever the bundled detector is in use and `model`, loaded from a file (or files), is
+   * another network of the LSP-14 joints: the search's thresholds were chosen with that pair (docs/people.md).
+   */
+  readonly searchModel: HourglassModel | null;
   /** The TF.js backend in use. */
   readonly backend: string;
   /** The precision in use (fp32, or bf16 on native). */
@@ -85,13 +94,17 @@ class HourglassEstimator implements Estimator {
   constructor(
     readonly model: PoseNetwork, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
     private readonly owned: boolean, readonly detector: HourglassModel | null, private readonly ownsDetector: boolean,
+    readonly searchModel: HourglassModel | null,
   ) {
     this.flipPerm = flipPermutation(skeleton);
   }
 
   async estimatePose(image: ImageInput, options: EstimateOptions = {}): Promise<Pose> {
     if (this.disposed) throw new InvalidArgumentError('estimator has been disposed');
-    const nets = { model: this.model, skeleton: this.skeleton, flipPerm: this.flipPerm, detector: this.detector };
+    const nets = {
+      model: this.model, skeleton: this.skeleton, flipPerm: this.flipPerm, detector: this.detector,
+      ...(this.searchModel ? { searchModel: this.searchModel } : {}),
+    };
     return estimateInRaster(nets, await toRaster(image), options);
   }
 
@@ -100,6 +113,7 @@ class HourglassEstimator implements Estimator {
     this.disposed = true;
     if (this.owned) this.model.dispose();
     if (this.ownsDetector) this.detector?.dispose();
+    this.searchModel?.dispose();
   }
 }
 
@@ -122,18 +136,34 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
     const { detector, owned } = loadDetector(options.detector);
-    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned);
+    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned, null);
   }
   const { model, meta, paths } = loadPoseNetwork(options.model);
   try {
     const skeleton = options.skeleton ?? skeletonForModel(meta, model.config.joints, paths[0]);
     checkSkeleton(skeleton, model);
     const { detector, owned } = loadDetector(options.detector);
-    return new HourglassEstimator(model, skeleton, choice.name, precision, true, detector, owned);
+    const searchModel = loadSearchModel(options, skeleton, detector, paths);
+    return new HourglassEstimator(model, skeleton, choice.name, precision, true, detector, owned, searchModel);
   } catch (err) {
     model.dispose();
     throw err;
   }
+}
+
+/**
+ * The search's own pose network (Estimator.searchModel): the bundled LSP-14 model when the bundled detector searches
+ * for a model loaded from `paths` (one file or an ensemble) of the LSP-14 joints other than that file. The search's
+ * person score weighs the pose network's mean joint score, whose scale differs between networks (the 256-px depth-5
+ * LSP-14 network's peaks are about half lsp14's), so its thresholds hold for the network they were chosen with. A model
+ * passed in memory, or any with another detector, checks the candidates itself.
+ */
+function loadSearchModel(options: EstimatorOptions, skeleton: Skeleton, detector: HourglassModel | null, paths: string[]): HourglassModel | null {
+  if (detector === null || options.detector !== undefined) return null;
+  if (skeleton.joints.join() !== LSP14.joints.join()) return null;
+  const own = resolve(PEOPLE_SEARCH_MODEL.path);
+  if (!existsSync(own) || (paths.length === 1 && resolve(paths[0]) === own)) return null;
+  return loadModel(own).model;
 }
 
 function checkSkeleton(skeleton: Skeleton, model: PoseNetwork): void {

@@ -39,6 +39,9 @@ export const PERSON_DETECTOR: BundledModel = Object.freeze({
 /** The default model (LSP-14 full body). */
 export const DEFAULT_MODEL = BUNDLED_MODELS[0];
 
+/** The pose network the person search's thresholds were chosen with (docs/models/person.md): the bundled lsp14. */
+export const PEOPLE_SEARCH_MODEL = BUNDLED_MODELS[0];
+
 export function bundledModel(name: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.name === name);
 }

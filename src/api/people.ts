@@ -70,13 +70,19 @@ export async function candidates(nets: Networks, raster: RasterImage, limits: { 
  * score. The search's check of a candidate and each re-crop (REFINE_PASSES).
  */
 export async function poseCheck(nets: Networks, raster: RasterImage, box: Box): Promise<{ box: Box; jointScore: number }> {
-  const keypoints = await keypointsInBox(nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
+  const keypoints = await keypointsInBox(nets.searchModel ?? nets.model, nets.skeleton, nets.flipPerm, raster, box, { flipTest: false });
   return { box: keypointsBox(keypoints), jointScore: meanJointScore(keypoints) };
 }
 
 /** The networks one image goes through: the pose network and, when there is one, the person detector. */
 export interface Networks {
   readonly model: HeatmapModel;
+  /**
+   * The pose network of the search's checks and re-crops (poseCheck), when it is not `model`: the one the search's
+   * thresholds were chosen with (PEOPLE_SEARCH_MODEL in the estimator), so that they mean the same whatever model gives
+   * the final poses. Its mean joint scores are what personScore and minPersonScore weigh.
+   */
+  readonly searchModel?: HeatmapModel;
   readonly skeleton: Skeleton;
   readonly flipPerm: readonly number[];
   readonly detector: HeatmapModel | null;

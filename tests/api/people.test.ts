@@ -11,7 +11,14 @@ import { createEstimator, type RawImage } from '../../src/api/estimator.js';
 import { encodeTargets, CHANNELS } from '../../src/detect/codec.js';
 import type { Rect } from '../../src/detect/raster.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { REFINE_PASSES } from '../../src/api/people.js';
+import { REFINE_PASSES, estimateInRaster } from '../../src/api/people.js';
+import { rasterFromRaw } from '../../src/api/pose.js';
+import { LSP14 } from '../../src/data/skeletons/lsp.js';
+import { flipPermutation } from '../../src/data/skeletons/types.js';
+import { saveModel } from '../../src/model/checkpoint.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const DET = { stacks: 1, features: 8, modules: 1, joints: CHANNELS, inputSize: 64, depth: 1 };
 const POSE = { stacks: 1, features: 8, modules: 1, joints: 14, inputSize: 64, depth: 1 };
@@ -156,6 +163,49 @@ test('each kept person is re-cropped on their keypoints REFINE_PASSES times (no 
   assert.equal(calls, 1 + REFINE_PASSES + 2);
   assert.ok(Math.abs(centre(pose.people[0]) - 62.5) < 1.5 && Math.abs(pose.people[0].box.height - 36) < 3, JSON.stringify(pose.people[0].box));
   est.dispose();
+});
+
+test('the search checks and re-crops with its own pose network when there is one; the final run is the model\'s', async () => {
+  const counting = () => {
+    const model = cornersPose();
+    const predict = model.predict.bind(model);
+    const seen = { calls: 0 };
+    model.predict = (images: Tensor4D) => {
+      seen.calls += images.shape[0];
+      return predict(images);
+    };
+    return { model, seen };
+  };
+  const final = counting();
+  const search = counting();
+  const nets = { model: final.model, searchModel: search.model, skeleton: LSP14, flipPerm: flipPermutation(LSP14), detector: oracleDetector() };
+  const img = image(90, 60, [{ x: 55, y: 15, w: 16, h: 36, level: 250 }]);
+  const pose = await estimateInRaster(nets, rasterFromRaw(img));
+  assert.equal(pose.people.length, 1);
+  assert.equal(search.seen.calls, 1 + REFINE_PASSES);
+  assert.equal(final.seen.calls, 2);
+  for (const m of [final.model, search.model, nets.detector]) m.dispose();
+});
+
+test('the estimator gives the search the bundled lsp14 for other LSP-14 models loaded from files, with the bundled detector only', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hg-search-'));
+  const file = join(dir, 'mine.ckpt');
+  const mine = HourglassModel.create(POSE, 3);
+  await saveModel(file, mine, { meta: { skeleton: 'lsp14' } });
+  const cases: [Parameters<typeof createEstimator>[0], boolean][] = [
+    [{ model: file }, true],
+    [{ model: `lsp14,${file}` }, true],
+    [{ model: 'lsp14' }, false],
+    [{ model: file, detector: false }, false],
+    [{ model: mine }, false],
+    [{ model: 'flic' }, false],
+  ];
+  for (const [options, searches] of cases) {
+    const est = await createEstimator({ ...options, backend: 'cpu' });
+    assert.equal(est.searchModel !== null, searches, JSON.stringify({ ...options, model: String(options?.model) }));
+    est.dispose();
+  }
+  mine.dispose();
 });
 
 test('no person: people [] and no keypoints; without a detector the person fills the image as before', async () => {
