@@ -33,6 +33,8 @@ export interface EvalBatch {
   readonly imageToHeatmap: Affine[];
   /** The same people cropped at each factor of the source's `scales` ([B, S, S, 3] each; none without scales). */
   readonly rescaled: { readonly factor: number; readonly inputs: Float32Array }[];
+  /** The same crops at each of the source's other `sizes` ([B, z, z, 3]), and their rescaled crops in `rescaled`'s order. */
+  readonly sized: { readonly size: number; readonly inputs: Float32Array; readonly rescaled: readonly Float32Array[] }[];
 }
 
 export interface PipelineOptions {
@@ -69,6 +71,8 @@ export type EvalSourceOptions = PipelineOptions & {
   readonly batchSize: number;
   /** Also crop every sample at these factors of its crop's side, same centre (the multi-scale test); default none. */
   readonly scales?: readonly number[];
+  /** Also crop every sample (and each scale) at these other input sizes (an ensemble's smaller members); default none. */
+  readonly sizes?: readonly number[];
 };
 
 export interface TrainSource {
@@ -139,12 +143,13 @@ function createPool(o: PipelineOptions, augmentation: AugmentOptions | null): Wo
 /** Runs `items` split over the workers, results in item order. */
 async function runSplit(
   pool: WorkerPool<PipelineTask, PipelineResult>, items: TaskItem[], targets: boolean, scales: readonly number[] = [],
+  sizes: readonly number[] = [],
 ): Promise<PipelineResult[]> {
   const parts = Math.min(items.length, pool.size);
   const tasks: Promise<PipelineResult>[] = [];
   for (let p = 0, start = 0; p < parts; p++) {
     const end = start + Math.ceil((items.length - start) / (parts - p));
-    tasks.push(pool.run({ items: items.slice(start, end), targets, scales }));
+    tasks.push(pool.run({ items: items.slice(start, end), targets, scales, sizes }));
     start = end;
   }
   for (const t of tasks) t.catch(() => undefined);
@@ -256,6 +261,10 @@ export function createEvalSource(o: EvalSourceOptions): EvalSource {
   for (const f of scales) {
     if (!(f > 0) || !Number.isFinite(f)) throw new InvalidArgumentError(`crop scale factors must be positive numbers, got ${f}`);
   }
+  const sizes = [...(o.sizes ?? [])];
+  for (const z of sizes) {
+    if (!Number.isInteger(z) || z < 4 || z % 4 !== 0) throw new InvalidArgumentError(`crop sizes must be positive multiples of 4, got ${z}`);
+  }
   const batches = Math.ceil(entries.length / B);
   const prefetch = o.prefetch ?? 3;
   const pool = createPool(o, null);
@@ -263,13 +272,19 @@ export function createEvalSource(o: EvalSourceOptions): EvalSource {
   const makeBatch = async (index: number): Promise<EvalBatch> => {
     const slice = entries.slice(index * B, (index + 1) * B);
     const items: TaskItem[] = slice.map(({ sample, boxRule }) => ({ sample, boxRule, seed: null }));
-    const parts = await runSplit(pool, items, false, scales);
+    const parts = await runSplit(pool, items, false, scales, sizes);
+    const n = slice.length;
     return {
       size: slice.length,
       inputs: concat(parts.map((r) => r.inputs), slice.length * S * S * 3),
       samples: slice.map((e) => e.sample),
       imageToHeatmap: parts.flatMap((r) => r.frames),
-      rescaled: scales.map((factor, j) => ({ factor, inputs: concat(parts.map((r) => r.rescaled[j] ?? null), slice.length * S * S * 3) })),
+      rescaled: scales.map((factor, j) => ({ factor, inputs: concat(parts.map((r) => r.rescaled[j] ?? null), n * S * S * 3) })),
+      sized: sizes.map((size, k) => ({
+        size,
+        inputs: concat(parts.map((r) => r.sized[k]?.inputs ?? null), n * size * size * 3),
+        rescaled: scales.map((_, j) => concat(parts.map((r) => r.sized[k]?.rescaled[j] ?? null), n * size * size * 3)),
+      })),
     };
   };
 

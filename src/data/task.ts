@@ -39,6 +39,11 @@ export interface PipelineTask {
    * centre (the multi-scale test, src/inference/multi-scale.ts). The frames stay those of factor 1.
    */
   readonly scales?: readonly number[];
+  /**
+   * Evaluation only: also crop each item (at factor 1 and at each of `scales`) at these other input sizes, the same
+   * square of the image (an ensemble's members of other input sizes, src/inference/ensemble.ts).
+   */
+  readonly sizes?: readonly number[];
 }
 
 export interface PipelineResult {
@@ -52,6 +57,8 @@ export interface PipelineResult {
   readonly frames: Affine[];
   /** One [n, S, S, 3] array per factor of the task's `scales`, in that order (none without scales). */
   readonly rescaled: Float32Array[];
+  /** Per size of the task's `sizes`, in that order: [n, z, z, 3] crops at factor 1 and at each of `scales`. */
+  readonly sized: { readonly inputs: Float32Array; readonly rescaled: Float32Array[] }[];
 }
 
 /** Runs tasks with one codec; `load` is injectable for tests. */
@@ -76,8 +83,10 @@ export class TaskRunner {
     const weights = task.targets ? new Float32Array(n * K) : null;
     const frames: Affine[] = [];
     const scales = task.scales ?? [];
-    if (scales.length > 0 && task.targets) throw new Error('internal: rescaled crops are for evaluation only');
+    const sizes = task.sizes ?? [];
+    if ((scales.length > 0 || sizes.length > 0) && task.targets) throw new Error('internal: rescaled and resized crops are for evaluation only');
     const rescaled = scales.map(() => new Float32Array(n * S * S * 3));
+    const sized = sizes.map((z) => ({ inputs: new Float32Array(n * z * z * 3), rescaled: scales.map(() => new Float32Array(n * z * z * 3)) }));
     for (let i = 0; i < n; i++) {
       const { sample, boxRule, seed } = task.items[i];
       if (sample.visible.length !== K) {
@@ -100,9 +109,17 @@ export class TaskRunner {
           const scaled = sampleFrames(sample, { ...common, augmentation: { ...IDENTITY_AUGMENTATION, scaleFactor: factor } });
           rescaled[j].set(prepareInput(image, scaled.imageToInput, S), i * S * S * 3);
         });
+        sizes.forEach((z, k) => {
+          const at = { ...common, inputSize: z, heatmapSize: z / 4 };
+          sized[k].inputs.set(prepareInput(image, sampleFrames(sample, at).imageToInput, z), i * z * z * 3);
+          scales.forEach((factor, j) => {
+            const scaled = sampleFrames(sample, { ...at, augmentation: { ...IDENTITY_AUGMENTATION, scaleFactor: factor } });
+            sized[k].rescaled[j].set(prepareInput(image, scaled.imageToInput, z), i * z * z * 3);
+          });
+        });
       }
     }
-    return { inputs, targets, weights, frames, rescaled };
+    return { inputs, targets, weights, frames, rescaled, sized };
   }
 }
 

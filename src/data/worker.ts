@@ -33,5 +33,9 @@ function otherBuffers(result: PipelineResult): ArrayBuffer[] {
   if (result.targets) out.push(result.targets.buffer as ArrayBuffer);
   if (result.weights) out.push(result.weights.buffer as ArrayBuffer);
   for (const r of result.rescaled) out.push(r.buffer as ArrayBuffer);
+  for (const z of result.sized) {
+    out.push(z.inputs.buffer as ArrayBuffer);
+    for (const r of z.rescaled) out.push(r.buffer as ArrayBuffer);
+  }
   return out;
 }

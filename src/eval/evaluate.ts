@@ -33,6 +33,7 @@ export async function predictDataset(model: HeatmapModel, dataset: Dataset, opti
   const source = createEvalSource({
     inputSize: model.config.inputSize, heatmapSize: heatmapSize(model.config), sigma: 1, joints: k, flipPerm,
     workers: options.workers, datasets: [dataset], batchSize: options.batchSize ?? 16, scales: otherScales(options.scales ?? [1]),
+    sizes: model.inputSizes ?? [],
   });
   const predictions = new Float32Array(dataset.samples.length * k * 2);
   let offset = 0;

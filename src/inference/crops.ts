@@ -21,6 +21,11 @@ export interface CropBatch {
    * resampled into the frame of `inputs`, are averaged with those of `inputs`.
    */
   readonly rescaled?: readonly { readonly factor: number; readonly inputs: Float32Array }[];
+  /**
+   * The same crops at the model's other input sizes (HeatmapModel.inputSizes, in that order): factor 1 in `inputs`,
+   * then one per factor of `rescaled`.
+   */
+  readonly sized?: readonly { readonly size: number; readonly inputs: Float32Array; readonly rescaled: readonly Float32Array[] }[];
 }
 
 export interface BatchPrediction {
@@ -56,15 +61,28 @@ export async function predictCrops(
   }
 }
 
-/** A batch's heatmaps in the frame of its `inputs`: flip-averaged when flipPerm is given, scale-averaged when rescaled. */
+/**
+ * A batch's heatmaps in the frame of its `inputs`: flip-averaged when flipPerm is given, scale-averaged when rescaled,
+ * each size's crops to the model when sized.
+ */
 function batchHeatmaps(model: HeatmapModel, batch: CropBatch, flipPerm: readonly number[] | null): Tensor4D {
   const s = model.config.inputSize;
-  const shape: [number, number, number, number] = [batch.size, s, s, 3];
+  const sized = batch.sized ?? [];
+  const sizes = model.inputSizes ?? [];
+  if (sized.length !== 0 && sized.map((z) => z.size).join() !== sizes.join()) {
+    throw new Error(`internal: crops at ${sized.map((z) => z.size).join(', ')} px for a model reading ${sizes.join(', ')}`);
+  }
+  // The crops of one scale at every size the model reads: the main size first.
+  const tensors = (main: Float32Array, other: (z: (typeof sized)[number]) => Float32Array): Tensor4D[] => [
+    tf.tensor4d(main, [batch.size, s, s, 3]),
+    ...sized.map((z) => tf.tensor4d(other(z), [batch.size, z.size, z.size, 3])),
+  ];
+  const one = (x: Tensor4D[]) => inferHeatmaps(model, x.length === 1 ? x[0] : x, flipPerm);
   return tf.tidy(() => {
-    const all = [inferHeatmaps(model, tf.tensor4d(batch.inputs, shape), flipPerm)];
-    for (const { factor, inputs } of batch.rescaled ?? []) {
-      all.push(toReferenceFrame(inferHeatmaps(model, tf.tensor4d(inputs, shape), flipPerm), factor));
-    }
+    const all = [one(tensors(batch.inputs, (z) => z.inputs))];
+    (batch.rescaled ?? []).forEach(({ factor, inputs }, j) => {
+      all.push(toReferenceFrame(one(tensors(inputs, (z) => z.rescaled[j])), factor));
+    });
     return all.length === 1 ? all[0] : (tf.div(tf.addN(all), all.length) as Tensor4D);
   });
 }

@@ -1,6 +1,6 @@
-// Several pose networks run as one (docs/method.md "Inference and evaluation", ensembles): each member sees the same
-// crop at its own input size, and their last-stack heatmaps are averaged in the ensemble's heatmap frame. Members may
-// differ in input size (e.g. the 128-px and the 256-px LSP-14 models), never in joints.
+// Several pose networks run as one (docs/evaluation.md "Ensembles"): each member sees the same square of the image at
+// its own input size, and their last-stack heatmaps are averaged in the ensemble's heatmap frame. Members may differ in
+// input size (e.g. the 128-px and the 256-px LSP-14 models), never in joints.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -16,6 +16,8 @@ export const MAX_MEMBERS = 4;
 export class Ensemble implements HeatmapModel {
   /** The largest member input size; heatmaps are a quarter of it. */
   readonly config: { readonly inputSize: number; readonly joints: number };
+  /** The members' other input sizes, largest first: the crop pipelines make the same crops at these (predictSized). */
+  readonly inputSizes: readonly number[];
   private disposed = false;
 
   /** The ensemble takes ownership of its members: dispose() frees them. */
@@ -29,30 +31,46 @@ export class Ensemble implements HeatmapModel {
         throw new InvalidArgumentError(`ensemble member ${i + 1} predicts ${m.config.joints} joints, member 1 ${joints}: members must predict the same joints`);
       }
     });
-    this.config = { inputSize: Math.max(...members.map((m) => m.config.inputSize)), joints };
+    const sizes = [...new Set(members.map((m) => m.config.inputSize))].sort((a, b) => b - a);
+    this.config = { inputSize: sizes[0], joints };
+    this.inputSizes = sizes.slice(1);
   }
 
   /**
    * images [N, S, S, 3] (S = config.inputSize) -> the members' heatmaps averaged, [N, S/4, S/4, K]. A member with a
    * smaller input sees the crop resampled to its size (bilinear, pixel centres kept: at half size each input pixel
-   * is the mean of a 2x2 block); its heatmaps are resampled back the same way, so every heatmap frame maps to the
-   * same square of the image.
+   * is the mean of a 2x2 block). predictSized, given the crops made at each size, is what the crop pipelines use.
    */
   predict(images: Tensor4D): Tensor4D {
+    this.check(images, this.config.inputSize);
+    return tf.tidy(() => this.average((size) => (size === this.config.inputSize ? images : tf.image.resizeBilinear(images, [size, size], false, true))));
+  }
+
+  /**
+   * The same crops made at [config.inputSize, ...inputSizes] -> the members' heatmaps averaged, each member reading
+   * the crop of its own size (as its training crops were made), [N, S/4, S/4, K].
+   */
+  predictSized(images: readonly Tensor4D[]): Tensor4D {
+    const sizes = [this.config.inputSize, ...this.inputSizes];
+    if (images.length !== sizes.length) throw new InvalidArgumentError(`the ensemble reads crops at ${sizes.join(', ')} px, got ${images.length} inputs`);
+    images.forEach((x, i) => this.check(x, sizes[i]));
+    return tf.tidy(() => this.average((size) => images[sizes.indexOf(size)]));
+  }
+
+  private check(images: Tensor4D, s: number): void {
     if (this.disposed) throw new InvalidArgumentError('the ensemble has been disposed');
-    const s = this.config.inputSize;
     const [, h, w, c] = images.shape;
     if (h !== s || w !== s || c !== 3) throw new InvalidArgumentError(`model input must be [N, ${s}, ${s}, 3], got [${images.shape.join(', ')}]`);
-    const hm = s / 4;
-    return tf.tidy(() => {
-      const heatmaps = this.members.map((m) => {
-        const size = m.config.inputSize;
-        const input = size === s ? images : tf.image.resizeBilinear(images, [size, size], false, true);
-        const out = m.predict(input);
-        return out.shape[1] === hm ? out : tf.image.resizeBilinear(out, [hm, hm], false, true);
-      });
-      return tf.div(tf.addN(heatmaps), heatmaps.length) as Tensor4D;
+  }
+
+  /** The members' heatmaps of their inputs, resampled into the largest member's heatmap frame and averaged. */
+  private average(inputOf: (size: number) => Tensor4D): Tensor4D {
+    const hm = this.config.inputSize / 4;
+    const heatmaps = this.members.map((m) => {
+      const out = m.predict(inputOf(m.config.inputSize));
+      return out.shape[1] === hm ? out : tf.image.resizeBilinear(out, [hm, hm], false, true);
     });
+    return tf.div(tf.addN(heatmaps), heatmaps.length) as Tensor4D;
   }
 
   dispose(): void {

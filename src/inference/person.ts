@@ -70,12 +70,15 @@ export async function keypointsInBox(
   const others = otherScales(options.scales ?? [1]);
   const crop = box === null ? cropForBox({ x: 0, y: 0, width: raster.width, height: raster.height }, 1) : cropForBox(box, BBOX_MARGIN);
   const s = model.config.inputSize;
-  const cropInput = (factor: number): Float32Array => prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: s, height: s }), s);
+  const cropInput = (factor: number, size = s): Float32Array =>
+    prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: size, height: size }), size);
   const batch = {
     size: 1,
     inputs: cropInput(1),
     imageToHeatmap: [cropTransform(crop, { width: heatmapSize(model.config), height: heatmapSize(model.config) })],
     rescaled: others.map((factor) => ({ factor, inputs: cropInput(factor) })),
+    // An ensemble's members of other input sizes get their own crops of the same squares.
+    sized: (model.inputSizes ?? []).map((size) => ({ size, inputs: cropInput(1, size), rescaled: others.map((f) => cropInput(f, size)) })),
   };
   const { points, scores } = await predictCrops(model, batch, options.flipTest === false ? null : flipPerm, options.subpixel);
   return skeleton.joints.map((name, k) => ({ name, x: points[2 * k], y: points[2 * k + 1], score: scores[k] }));

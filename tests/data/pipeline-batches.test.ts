@@ -190,6 +190,35 @@ test('evaluation with scales: each sample also cropped at each factor of its cro
   assert.throws(() => createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, datasets: [lspA], batchSize: 5, scales: [0] }), /positive numbers, got 0/);
 });
 
+test('evaluation with other sizes: each crop (and each scale\'s) also made at each size, as a source of that input size makes it', async () => {
+  const scales = [0.8];
+  const both = createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, workers: 2, datasets: [lspA, lspB], batchSize: 5, scales, sizes: [16] });
+  const small = createEvalSource({ inputSize: 16, heatmapSize: 4, sigma: 1, joints: K, flipPerm: FLIP, workers: 1, datasets: [lspA, lspB], batchSize: 5, scales });
+  const large = createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, workers: 1, datasets: [lspA, lspB], batchSize: 5, scales });
+  try {
+    const smalls: EvalBatch[] = [];
+    for await (const b of small) smalls.push(b);
+    const larges: EvalBatch[] = [];
+    for await (const b of large) larges.push(b);
+    let i = 0;
+    for await (const b of both) {
+      assert.deepEqual(b.inputs, larges[i].inputs);
+      assert.deepEqual(b.imageToHeatmap, larges[i].imageToHeatmap);
+      assert.equal(b.sized.length, 1);
+      assert.equal(b.sized[0].size, 16);
+      assert.deepEqual(b.sized[0].inputs, smalls[i].inputs);
+      assert.deepEqual(b.sized[0].rescaled, smalls[i].rescaled.map((r) => r.inputs));
+      i++;
+    }
+    assert.equal(i, 3);
+  } finally {
+    await both.close();
+    await small.close();
+    await large.close();
+  }
+  assert.throws(() => createEvalSource({ inputSize: 32, heatmapSize: 8, sigma: 1, joints: K, flipPerm: FLIP, datasets: [lspA], batchSize: 5, sizes: [10] }), /multiples of 4, got 10/);
+});
+
 test('a corrupt image rejects next() with a FileFormatError naming the file', async () => {
   const bad = join(dir, 'corrupt.jpg');
   writeFileSync(bad, Buffer.from('definitely not a jpeg'));

@@ -15,6 +15,11 @@ import { saveModel } from '../../src/model/checkpoint.js';
 import { loadPoseNetwork, modelSpecPaths } from '../../src/api/models.js';
 import { useCpu } from '../helpers.js';
 import { FIXTURES } from '../data/paths.js';
+import { keypointsInBox, cropForBox } from '../../src/inference/person.js';
+import { BBOX_MARGIN } from '../../src/geometry/person-box.js';
+import { prepareInput } from '../../src/data/prepare.js';
+import { cropTransform } from '../../src/geometry/affine.js';
+import type { Skeleton } from '../../src/data/skeletons/types.js';
 import { main } from '../../src/cli/main.js';
 import { captureIo as capture } from '../cli/capture.js';
 
@@ -73,6 +78,41 @@ test('a half-size member sees the same square and puts its peak where the full-s
     // half-size member would move the average by about 0.12 heatmap pixels here).
     assert.ok(Math.abs(ax - bx) < 0.03 && Math.abs(ay - by) < 0.03, `blob at (${x}, ${y}): alone (${ax.toFixed(3)}, ${ay.toFixed(3)}), ensemble (${bx.toFixed(3)}, ${by.toFixed(3)})`);
     tf.dispose([input, alone, both]);
+  }
+});
+
+test('a person\'s crop reaches each member made at the member\'s own size (flip test and scales included)', async () => {
+  await useCpu();
+  // Spies: centroid networks that keep what they were given.
+  const seen: Record<number, number[][]> = { 64: [], 32: [] };
+  const spy = (size: number): HourglassModel => {
+    const net = centroidNet(size);
+    const predict = net.predict.bind(net);
+    net.predict = (images: Tensor4D) => {
+      seen[size].push(Array.from(images.dataSync()));
+      return predict(images);
+    };
+    return net;
+  };
+  const ensemble = new Ensemble([spy(64), spy(32)]);
+  assert.deepEqual(ensemble.inputSizes, [32]);
+  const w = 90, h = 70;
+  const data = new Uint8Array(w * h * 3).map((_, i) => (i * 37) % 251);
+  const raster = { data, width: w, height: h, channels: 3 };
+  const box = { x: 20, y: 10, width: 30, height: 44 };
+  const one: Skeleton = { id: 'one', joints: ['a'], flipPairs: [], edges: [], groups: [] };
+  await keypointsInBox(ensemble, one, [0], raster, box, { scales: [1, 0.9] });
+  const crop = cropForBox(box, BBOX_MARGIN);
+  for (const size of [64, 32]) {
+    // One run per scale, each of the crop and its mirror.
+    assert.equal(seen[size].length, 2);
+    seen[size].forEach((got, j) => {
+      const factor = [1, 0.9][j];
+      const direct = prepareInput(raster, cropTransform({ ...crop, scale: crop.scale * factor }, { width: size, height: size }), size);
+      assert.equal(got.length, 2 * direct.length);
+      const worst = direct.reduce((m, v, i) => Math.max(m, Math.abs(v - got[i])), 0);
+      assert.ok(worst < 1e-6, `member of ${size} px, scale ${factor}: its crop differs from a direct crop by ${worst}`);
+    });
   }
 });
 
