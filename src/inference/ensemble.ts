@@ -1,6 +1,6 @@
-// Several pose networks run as one (docs/evaluation.md "Ensembles"): each member sees the same square of the image at
-// its own input size, and their last-stack heatmaps are averaged in the ensemble's heatmap frame. Members may differ in
-// input size (e.g. the 128-px and the 256-px LSP-14 models), never in joints.
+// Several pose networks run as one (docs/evaluation.md, its Ensembles paragraph): each member sees the same square of
+// the image at its own input size, and their last-stack heatmaps are averaged in the ensemble's heatmap frame. Members
+// may differ in input size (e.g. the 128-px and the 256-px LSP-14 models), never in joints.
 import { tf } from '../tf.js';
 import type { Tensor4D } from '../tf.js';
 import { InvalidArgumentError } from '../errors.js';
