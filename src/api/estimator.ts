@@ -94,7 +94,7 @@ class HourglassEstimator implements Estimator {
   constructor(
     readonly model: PoseNetwork, readonly skeleton: Skeleton, readonly backend: string, readonly precision: Precision,
     private readonly owned: boolean, readonly detector: HourglassModel | null, private readonly ownsDetector: boolean,
-    readonly searchModel: HourglassModel | null,
+    readonly searchModel: HourglassModel | null, private readonly ownsSearchModel: boolean,
   ) {
     this.flipPerm = flipPermutation(skeleton);
   }
@@ -113,7 +113,7 @@ class HourglassEstimator implements Estimator {
     this.disposed = true;
     if (this.owned) this.model.dispose();
     if (this.ownsDetector) this.detector?.dispose();
-    this.searchModel?.dispose();
+    if (this.ownsSearchModel) this.searchModel?.dispose();
   }
 }
 
@@ -136,17 +136,19 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
     const skeleton = options.skeleton ?? skeletonForModel({}, options.model.config.joints, 'model');
     checkSkeleton(skeleton, options.model);
     const { detector, owned } = loadDetector(options.detector);
-    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned, null);
+    return new HourglassEstimator(options.model, skeleton, choice.name, precision, false, detector, owned, null, false);
   }
   const { model, meta, paths } = loadPoseNetwork(options.model);
+  let found: ReturnType<typeof loadDetector> | undefined;
   try {
     const skeleton = options.skeleton ?? skeletonForModel(meta, model.config.joints, paths[0]);
     checkSkeleton(skeleton, model);
-    const { detector, owned } = loadDetector(options.detector);
-    const searchModel = loadSearchModel(options, skeleton, detector, paths);
-    return new HourglassEstimator(model, skeleton, choice.name, precision, true, detector, owned, searchModel);
+    found = loadDetector(options.detector);
+    const search = searchModelFor(options, skeleton, found.detector, model, paths);
+    return new HourglassEstimator(model, skeleton, choice.name, precision, true, found.detector, found.owned, search.model, search.owned);
   } catch (err) {
     model.dispose();
+    if (found?.owned) found.detector?.dispose();
     throw err;
   }
 }
@@ -156,14 +158,20 @@ export async function createEstimator(options: EstimatorOptions = {}): Promise<E
  * for a model loaded from `paths` (one file or an ensemble) of the LSP-14 joints other than that file. The search's
  * person score weighs the pose network's mean joint score, whose scale differs between networks (the 256-px depth-5
  * LSP-14 network's peaks are about half lsp14's), so its thresholds hold for the network they were chosen with. A model
- * passed in memory, or any with another detector, checks the candidates itself.
+ * passed in memory, or any with another detector, checks the candidates itself. An ensemble with lsp14 among its
+ * members lends it that member (owned by the ensemble) rather than loading it twice.
  */
-function loadSearchModel(options: EstimatorOptions, skeleton: Skeleton, detector: HourglassModel | null, paths: string[]): HourglassModel | null {
-  if (detector === null || options.detector !== undefined) return null;
-  if (skeleton.joints.join() !== LSP14.joints.join()) return null;
+function searchModelFor(
+  options: EstimatorOptions, skeleton: Skeleton, detector: HourglassModel | null, model: PoseNetwork, paths: string[],
+): { model: HourglassModel | null; owned: boolean } {
+  const none = { model: null, owned: false };
+  if (detector === null || options.detector !== undefined) return none;
+  if (skeleton.joints.join() !== LSP14.joints.join()) return none;
   const own = resolve(PEOPLE_SEARCH_MODEL.path);
-  if (!existsSync(own) || (paths.length === 1 && resolve(paths[0]) === own)) return null;
-  return loadModel(own).model;
+  if (!existsSync(own) || (paths.length === 1 && resolve(paths[0]) === own)) return none;
+  const member = paths.findIndex((p) => resolve(p) === own);
+  if (member >= 0 && model instanceof Ensemble) return { model: model.members[member], owned: false };
+  return { model: loadModel(own).model, owned: true };
 }
 
 function checkSkeleton(skeleton: Skeleton, model: PoseNetwork): void {

@@ -40,7 +40,7 @@ export const PERSON_DETECTOR: BundledModel = Object.freeze({
 export const DEFAULT_MODEL = BUNDLED_MODELS[0];
 
 /** The pose network the person search's thresholds were chosen with (docs/models/person.md): the bundled lsp14. */
-export const PEOPLE_SEARCH_MODEL = BUNDLED_MODELS[0];
+export const PEOPLE_SEARCH_MODEL = BUNDLED_MODELS.find((m) => m.name === 'lsp14') as BundledModel;
 
 export function bundledModel(name: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.name === name);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../../src/tf.js';
 import type { Tensor, Tensor4D } from '../../src/tf.js';
 import { HourglassModel } from '../../src/model/model.js';
+import { Ensemble } from '../../src/inference/ensemble.js';
 import { createEstimator, type RawImage } from '../../src/api/estimator.js';
 import { encodeTargets, CHANNELS } from '../../src/detect/codec.js';
 import type { Rect } from '../../src/detect/raster.js';
@@ -203,6 +204,11 @@ test('the estimator gives the search the bundled lsp14 for other LSP-14 models l
   for (const [options, searches] of cases) {
     const est = await createEstimator({ ...options, backend: 'cpu' });
     assert.equal(est.searchModel !== null, searches, JSON.stringify({ ...options, model: String(options?.model) }));
+    // An ensemble holding lsp14 lends the search that member instead of loading lsp14 a second time.
+    if (options?.model === `lsp14,${file}`) {
+      assert.ok(est.model instanceof Ensemble);
+      assert.equal(est.searchModel, est.model.members[0]);
+    }
     est.dispose();
   }
   mine.dispose();
