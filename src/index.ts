@@ -14,7 +14,9 @@ export {
 export { renderOverlay, overlaySvg } from './api/overlay.js';
 
 // Models: the bundled ones, checkpoints, building a network, TF.js export.
-export { BUNDLED_MODELS, PERSON_DETECTOR, bundledModelFor, resolveModelPath, loadPoseNetwork, type BundledModel } from './api/models.js';
+export {
+  BUNDLED_MODELS, PERSON_DETECTOR, bundledModelFor, resolveModelPath, loadPoseNetwork, type BundledModel, type BundledNetwork, type BundledEnsemble,
+} from './api/models.js';
 export { Ensemble, type PoseNetwork } from './inference/ensemble.js';
 export { loadModel, saveModel, readCheckpoint, modelFromCheckpoint, type Checkpoint, type Precision } from './model/checkpoint.js';
 export { averageCheckpoints } from './model/average.js';

@@ -12,7 +12,7 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, PEOPLE_SEARCH_MODEL, PERSON_DETECTOR, bundledModelPath, loadPoseNetwork } from './models.js';
+import { DEFAULT_MODEL, PEOPLE_SEARCH_MODEL, PERSON_DETECTOR, bundledModelPaths, loadPoseNetwork } from './models.js';
 import { LSP14 } from '../data/skeletons/lsp.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -35,9 +35,9 @@ export type ImageInput = string | Uint8Array | RawImage | Tensor;
 
 export interface EstimatorOptions {
   /**
-   * A checkpoint path, a bundled model's name ('lsp14', 'flic'), several of those joined by commas (an ensemble:
-   * their heatmaps averaged, src/inference/ensemble.ts), or a model already in memory (the estimator then does not
-   * dispose it). Default: the bundled LSP-14 model.
+   * A checkpoint path, a bundled model's name ('lsp14', 'flic', 'lsp14-256', 'lsp14-ensemble': BUNDLED_MODELS),
+   * several of those joined by commas (an ensemble: their heatmaps averaged, src/inference/ensemble.ts), or a model
+   * already in memory (the estimator then does not dispose it). Default: the bundled LSP-14 model.
    */
   readonly model?: string | PoseNetwork;
   /** 'auto' (default: the fastest available), 'native', 'wasm', 'cpu', 'tensorflow', 'webgpu' (Node: through Dawn, docs/gpu.md). */
@@ -120,7 +120,7 @@ class HourglassEstimator implements Estimator {
 /** The detector a spec names (loaded when it is a path or the default), and whether the estimator owns it. */
 function loadDetector(spec: EstimatorOptions['detector']): { detector: HourglassModel | null; owned: boolean } {
   if (spec === false) return { detector: null, owned: false };
-  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledModelPath(PERSON_DETECTOR)).model;
+  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledModelPaths(PERSON_DETECTOR)[0]).model;
   if (detector.config.joints !== CHANNELS) {
     if (!(spec instanceof HourglassModel)) detector.dispose();
     throw new InvalidArgumentError(`${typeof spec === 'string' ? spec : 'the detector'} is not a person detector: it has ${detector.config.joints} output channels, a detector ${CHANNELS}`);

@@ -9,13 +9,28 @@ import type { HourglassModel } from '../model/model.js';
 import { Ensemble, MAX_MEMBERS, type PoseNetwork } from '../inference/ensemble.js';
 import { parseSkeleton } from '../data/skeletons/index.js';
 
-export interface BundledModel {
+/** A bundled network: one checkpoint file. */
+export interface BundledNetwork {
   readonly name: string;
   /** Checkpoint path inside the installed package. */
   readonly path: string;
   /** Skeleton id of its joints (src/data/skeletons). */
   readonly skeleton: string;
   readonly description: string;
+}
+
+/** A bundled ensemble: bundled networks (by name) whose heatmaps are averaged (src/inference/ensemble.ts). */
+export interface BundledEnsemble {
+  readonly name: string;
+  readonly members: readonly string[];
+  readonly skeleton: string;
+  readonly description: string;
+}
+
+export type BundledModel = BundledNetwork | BundledEnsemble;
+
+export function isBundledEnsemble(model: BundledModel): model is BundledEnsemble {
+  return 'members' in model;
 }
 
 function packaged(file: string): string {
@@ -26,47 +41,63 @@ function packaged(file: string): string {
 export const BUNDLED_MODELS: readonly BundledModel[] = Object.freeze([
   { name: 'lsp14', path: packaged('lsp14.ckpt'), skeleton: 'lsp14', description: 'LSP-14 full body (4 stacks, 128 features, 128 px)' },
   { name: 'flic', path: packaged('flic.ckpt'), skeleton: 'flic11', description: 'FLIC upper body (2 stacks, 256 features, 256 px)' },
+  { name: 'lsp14-256', path: packaged('lsp14-256.ckpt'), skeleton: 'lsp14', description: 'LSP-14 full body at 256 px (4 stacks, 128 features, depth 5)' },
+  { name: 'lsp14-ensemble', members: ['lsp14', 'lsp14-256'], skeleton: 'lsp14', description: 'LSP-14 full body: lsp14 and lsp14-256, heatmaps averaged' },
 ]);
 
 /**
  * The bundled person detector (src/detect/): what estimatePose and `hourglass predict` search images with when no
  * box is given (docs/people.md). Not a pose model, so not among BUNDLED_MODELS.
  */
-export const PERSON_DETECTOR: BundledModel = Object.freeze({
+export const PERSON_DETECTOR: BundledNetwork = Object.freeze({
   name: 'person', path: packaged('person.ckpt'), skeleton: 'person-detector', description: 'person detector (1 stack, 128 features, 128 px)',
 });
 
+function bundledNetwork(name: string): BundledNetwork {
+  const m = BUNDLED_MODELS.find((b) => b.name === name);
+  if (!m || isBundledEnsemble(m)) throw new Error(`internal: no bundled network '${name}'`);
+  return m;
+}
+
 /** The default model (LSP-14 full body). */
-export const DEFAULT_MODEL = BUNDLED_MODELS[0];
+export const DEFAULT_MODEL = bundledNetwork('lsp14');
 
 /** The pose network the person search's thresholds were chosen with (docs/models/person.md): the bundled lsp14. */
-export const PEOPLE_SEARCH_MODEL = BUNDLED_MODELS.find((m) => m.name === 'lsp14') as BundledModel;
+export const PEOPLE_SEARCH_MODEL = bundledNetwork('lsp14');
 
 export function bundledModel(name: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.name === name);
 }
 
-/** The bundled model for a skeleton id, if one is shipped. */
+/** The bundled model for a skeleton id, if one is shipped (the first listed: the default of those joints). */
 export function bundledModelFor(skeletonId: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.skeleton === skeletonId);
 }
 
-/** The checkpoint file of a bundled model; a missing file is an error saying so. */
-export function bundledModelPath(model: BundledModel): string {
-  if (!existsSync(model.path)) {
-    throw new InvalidArgumentError(`the bundled model '${model.name}' is missing (${model.path}); reinstall the package or give a checkpoint path`);
-  }
-  return model.path;
+/** The checkpoint files of a bundled model (an ensemble: its members'); a missing file is an error saying so. */
+export function bundledModelPaths(model: BundledModel): string[] {
+  const networks = isBundledEnsemble(model) ? model.members.map(bundledNetwork) : [model];
+  return networks.map((n) => {
+    if (!existsSync(n.path)) {
+      throw new InvalidArgumentError(`the bundled model '${n.name}' is missing (${n.path}); reinstall the package or give a checkpoint path`);
+    }
+    return n.path;
+  });
 }
 
 /**
- * A checkpoint path for `spec` (undefined: the default model): the bundled model of that name (unless a file of
- * that name exists here, which wins), else `spec` itself as a path.
+ * The checkpoint path of one network `spec` names (undefined: the default model): the bundled network of that name
+ * (unless a file of that name exists here, which wins), else `spec` itself as a path. A bundled ensemble's name is an
+ * error: it is several files (modelSpecPaths).
  */
 export function resolveModelPath(spec?: string): string {
-  if (spec === undefined) return bundledModelPath(DEFAULT_MODEL);
+  if (spec === undefined) return bundledModelPaths(DEFAULT_MODEL)[0];
   const bundled = bundledModel(spec);
-  return bundled && !existsSync(spec) ? bundledModelPath(bundled) : spec;
+  if (!bundled || existsSync(spec)) return spec;
+  if (isBundledEnsemble(bundled)) {
+    throw new InvalidArgumentError(`'${spec}' is a bundled ensemble of ${bundled.members.join(', ')}, not one network: name one of them`);
+  }
+  return bundledModelPaths(bundled)[0];
 }
 
 /** resolveModelPath, for a model about to be loaded: a path that does not exist is an error listing the bundled names. */
@@ -79,15 +110,19 @@ export function existingModelPath(spec?: string): string {
 }
 
 /**
- * The checkpoint files of a pose model spec: one model (a path or a bundled name), or an ensemble of several joined by
- * commas ('lsp14,runs/mine.ckpt'; a file whose own name holds a comma is taken whole). Each must exist.
+ * The checkpoint files of a pose model spec: one model (a path or a bundled name; a bundled ensemble's name gives its
+ * members), or an ensemble of several joined by commas ('lsp14,runs/mine.ckpt'; a file whose own name holds a comma
+ * is taken whole). Each must exist.
  */
 export function modelSpecPaths(spec?: string): string[] {
-  if (spec === undefined || existsSync(spec) || bundledModel(spec) || !spec.includes(',')) return [existingModelPath(spec)];
+  const bundled = spec === undefined ? undefined : bundledModel(spec);
+  if (spec !== undefined && bundled && isBundledEnsemble(bundled) && !existsSync(spec)) return bundledModelPaths(bundled);
+  if (spec === undefined || existsSync(spec) || bundled || !spec.includes(',')) return [existingModelPath(spec)];
   const parts = spec.split(',').map((p) => p.trim());
   if (parts.some((p) => p === '')) throw new InvalidArgumentError(`model '${spec}': an ensemble is checkpoints or bundled names joined by commas, with none empty`);
-  if (parts.length > MAX_MEMBERS) throw new InvalidArgumentError(`model '${spec}': at most ${MAX_MEMBERS} networks in an ensemble, got ${parts.length}`);
-  return parts.map((p) => existingModelPath(p));
+  const paths = parts.flatMap((p) => modelSpecPaths(p));
+  if (paths.length > MAX_MEMBERS) throw new InvalidArgumentError(`model '${spec}': at most ${MAX_MEMBERS} networks in an ensemble, got ${paths.length}`);
+  return paths;
 }
 
 /**

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEstimator } from '../../src/api/estimator.js';
-import { BUNDLED_MODELS, bundledModelFor, resolveModelPath } from '../../src/api/models.js';
+import { BUNDLED_MODELS, bundledModelFor, modelSpecPaths, resolveModelPath } from '../../src/api/models.js';
 import { readDataset } from '../../src/data/readers/index.js';
 import { FLIC11 } from '../../src/data/skeletons/flic.js';
 import { main } from '../../src/cli/main.js';
@@ -19,12 +19,23 @@ import { FIXTURES } from '../data/paths.js';
 const MIN_FIXTURE_PCK = 85;
 
 test('bundled models are found by name; a path wins over a name; a bundled model is picked by skeleton', () => {
-  assert.deepEqual(BUNDLED_MODELS.map((m) => m.name), ['lsp14', 'flic']);
+  assert.deepEqual(BUNDLED_MODELS.map((m) => m.name), ['lsp14', 'flic', 'lsp14-256', 'lsp14-ensemble']);
   assert.ok(resolveModelPath('flic').endsWith(join('models', 'flic.ckpt')));
   assert.ok(resolveModelPath().endsWith(join('models', 'lsp14.ckpt')));
   assert.equal(resolveModelPath('runs/x/best.ckpt'), 'runs/x/best.ckpt');
   assert.equal(bundledModelFor('flic11')?.name, 'flic');
   assert.equal(bundledModelFor('mpii16'), undefined);
+  assert.equal(bundledModelFor('lsp14')?.name, 'lsp14', 'the default comes first among the LSP-14 models');
+});
+
+test('a bundled ensemble names its members: their files as a model spec, an error where one network is meant', () => {
+  const lsp14 = resolveModelPath('lsp14');
+  const large = resolveModelPath('lsp14-256');
+  assert.ok(large.endsWith(join('models', 'lsp14-256.ckpt')));
+  assert.deepEqual(modelSpecPaths('lsp14-ensemble'), [lsp14, large]);
+  assert.deepEqual(modelSpecPaths('lsp14-ensemble,flic'), [lsp14, large, resolveModelPath('flic')]);
+  assert.throws(() => modelSpecPaths('lsp14-ensemble,lsp14-ensemble,flic'), /at most 4 networks in an ensemble, got 5/);
+  assert.throws(() => resolveModelPath('lsp14-ensemble'), /'lsp14-ensemble' is a bundled ensemble of lsp14, lsp14-256, not one network/);
 });
 
 test('the bundled FLIC model finds the joints of the fixture people', async () => {

@@ -196,6 +196,8 @@ test('the estimator gives the search the bundled lsp14 for other LSP-14 models l
   const cases: [Parameters<typeof createEstimator>[0], boolean][] = [
     [{ model: file }, true],
     [{ model: `lsp14,${file}` }, true],
+    [{ model: 'lsp14-ensemble' }, true],
+    [{ model: 'lsp14-256' }, true],
     [{ model: 'lsp14' }, false],
     [{ model: file, detector: false }, false],
     [{ model: mine }, false],
@@ -205,7 +207,7 @@ test('the estimator gives the search the bundled lsp14 for other LSP-14 models l
     const est = await createEstimator({ ...options, backend: 'cpu' });
     assert.equal(est.searchModel !== null, searches, JSON.stringify({ ...options, model: String(options?.model) }));
     // An ensemble holding lsp14 lends the search that member instead of loading lsp14 a second time.
-    if (options?.model === `lsp14,${file}`) {
+    if (options?.model === `lsp14,${file}` || options?.model === 'lsp14-ensemble') {
       assert.ok(est.model instanceof Ensemble);
       assert.equal(est.searchModel, est.model.members[0]);
     }

@@ -38,7 +38,7 @@ test('help <command> prints that command\'s options; help of an unknown command 
 test('an unknown model names the bundled models', async () => {
   const io = capture();
   assert.equal(await main(['predict', join(IMAGES, 'im00001.jpg'), '--model', 'nope', '--backend', 'cpu'], io), 2);
-  assert.match(io.errors.join('\n'), /nope: checkpoint file not found, and not a bundled model's name \(lsp14, flic\)/);
+  assert.match(io.errors.join('\n'), /nope: checkpoint file not found, and not a bundled model's name \(lsp14, flic, lsp14-256, lsp14-ensemble\)/);
 });
 
 test('doctor lists every backend with whether it loads and why not', async () => {
