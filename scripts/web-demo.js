@@ -4,7 +4,7 @@
 // the model exported to TF.js (model.json, weights.bin, hourglass.json).
 //
 // Usage: node scripts/web-demo.js [--model NAME|PATH] [--out DIR] [--port N] [--build-only]
-//   --model      a bundled model's name (lsp14, flic) or a checkpoint path; default lsp14
+//   --model      a bundled network's name (lsp14, flic, lsp14-256) or a checkpoint path; default lsp14
 //   --out        the folder to build into; default dist/web-demo (replaced as a whole)
 //   --port       the port to serve on, localhost only; default 8080 (0: a free port, printed)
 //   --build-only build, do not serve

@@ -20,7 +20,7 @@ test('require(\'hourglass\') works where Node can require an ES module', () => {
   const run = spawnSync(process.execPath, ['-e', "const h = require('hourglass'); console.log(typeof h.createEstimator, h.BUNDLED_MODELS.map((m) => m.name).join(','))"],
     { cwd: project(), encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
-  assert.equal(run.stdout.trim(), 'function lsp14,flic');
+  assert.equal(run.stdout.trim(), 'function lsp14,flic,lsp14-256,lsp14-ensemble');
 });
 
 test('require(\'hourglass/internals\') gives the internals entry', () => {
