@@ -12,7 +12,7 @@ import { flipPermutation, type Skeleton } from '../data/skeletons/types.js';
 import { skeletonForModel } from '../data/skeletons/index.js';
 import { parseBackendName, useBackend, type BackendName } from '../backend/select.js';
 import { parsePrecision, usePrecision, type Precision, type PrecisionRequest } from '../backend/precision.js';
-import { DEFAULT_MODEL, PEOPLE_SEARCH_MODEL, PERSON_DETECTOR, bundledModelPaths, loadPoseNetwork } from './models.js';
+import { DEFAULT_MODEL, PEOPLE_SEARCH_MODEL, PERSON_DETECTOR, bundledNetworkPath, loadPoseNetwork } from './models.js';
 import { LSP14 } from '../data/skeletons/lsp.js';
 import { resolve } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -120,7 +120,7 @@ class HourglassEstimator implements Estimator {
 /** The detector a spec names (loaded when it is a path or the default), and whether the estimator owns it. */
 function loadDetector(spec: EstimatorOptions['detector']): { detector: HourglassModel | null; owned: boolean } {
   if (spec === false) return { detector: null, owned: false };
-  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledModelPaths(PERSON_DETECTOR)[0]).model;
+  const detector = spec instanceof HourglassModel ? spec : loadModel(spec ?? bundledNetworkPath(PERSON_DETECTOR)).model;
   if (detector.config.joints !== CHANNELS) {
     if (!(spec instanceof HourglassModel)) detector.dispose();
     throw new InvalidArgumentError(`${typeof spec === 'string' ? spec : 'the detector'} is not a person detector: it has ${detector.config.joints} output channels, a detector ${CHANNELS}`);

@@ -74,15 +74,22 @@ export function bundledModelFor(skeletonId: string): BundledModel | undefined {
   return BUNDLED_MODELS.find((m) => m.skeleton === skeletonId);
 }
 
-/** The checkpoint files of a bundled model (an ensemble: its members'); a missing file is an error saying so. */
+/** The checkpoint file of a bundled network; a missing file is an error saying so. */
+export function bundledNetworkPath(network: BundledNetwork): string {
+  if (!existsSync(network.path)) {
+    throw new InvalidArgumentError(`the bundled model '${network.name}' is missing (${network.path}); reinstall the package or give a checkpoint path`);
+  }
+  return network.path;
+}
+
+/** The checkpoint files of a bundled model: one network's, or an ensemble's members'. */
 export function bundledModelPaths(model: BundledModel): string[] {
-  const networks = isBundledEnsemble(model) ? model.members.map(bundledNetwork) : [model];
-  return networks.map((n) => {
-    if (!existsSync(n.path)) {
-      throw new InvalidArgumentError(`the bundled model '${n.name}' is missing (${n.path}); reinstall the package or give a checkpoint path`);
-    }
-    return n.path;
-  });
+  return isBundledEnsemble(model) ? model.members.map((name) => bundledNetworkPath(bundledNetwork(name))) : [bundledNetworkPath(model)];
+}
+
+/** The bundled models' names, comma-separated; networksOnly: without the ensembles (for options that take one network). */
+export function bundledNames(networksOnly = false): string {
+  return BUNDLED_MODELS.filter((m) => !networksOnly || !isBundledEnsemble(m)).map((m) => m.name).join(', ');
 }
 
 /**
@@ -91,20 +98,20 @@ export function bundledModelPaths(model: BundledModel): string[] {
  * error: it is several files (modelSpecPaths).
  */
 export function resolveModelPath(spec?: string): string {
-  if (spec === undefined) return bundledModelPaths(DEFAULT_MODEL)[0];
+  if (spec === undefined) return bundledNetworkPath(DEFAULT_MODEL);
   const bundled = bundledModel(spec);
   if (!bundled || existsSync(spec)) return spec;
   if (isBundledEnsemble(bundled)) {
     throw new InvalidArgumentError(`'${spec}' is a bundled ensemble of ${bundled.members.join(', ')}, not one network: name one of them`);
   }
-  return bundledModelPaths(bundled)[0];
+  return bundledNetworkPath(bundled);
 }
 
 /** resolveModelPath, for a model about to be loaded: a path that does not exist is an error listing the bundled names. */
 export function existingModelPath(spec?: string): string {
   const path = resolveModelPath(spec);
   if (!existsSync(path)) {
-    throw new FileFormatError(path, `checkpoint file not found, and not a bundled model's name (${BUNDLED_MODELS.map((m) => m.name).join(', ')})`);
+    throw new FileFormatError(path, `checkpoint file not found, and not a bundled model's name (${bundledNames()})`);
   }
   return path;
 }

@@ -7,7 +7,7 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { readDataset, readPredictionsH5 } from '../../data/readers/index.js';
 import type { Dataset } from '../../data/sample.js';
-import { BUNDLED_MODELS, bundledModelFor, bundledModelPaths, loadPoseNetwork, modelSpecPaths } from '../../api/models.js';
+import { bundledNames, bundledModelFor, bundledModelPaths, loadPoseNetwork, modelSpecPaths } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { useBackend, parseBackendName } from '../../backend/select.js';
 import { predictDataset } from '../../eval/evaluate.js';
@@ -25,7 +25,7 @@ const FLAGS = {
   root: { type: 'string', help: 'dataset folder (lsp, lspet, flic, mpii) or annotation file (coco, custom)' },
   images: { type: 'string', help: 'records to score, 1-based ranges (default all)' },
   split: { type: 'string', help: 'flic/mpii: .h5 split (default valid)' },
-  model: { type: 'string', help: `checkpoint to run, or a bundled model (${BUNDLED_MODELS.map((m) => m.name).join(', ')}), or several joined by commas, an ensemble whose heatmaps are averaged (default: the bundled model of the dataset's joints)` },
+  model: { type: 'string', help: `checkpoint to run, or a bundled model (${bundledNames()}), or several joined by commas, an ensemble whose heatmaps are averaged (default: the bundled model of the dataset's joints)` },
   predictions: { type: 'string', help: 'score these predictions instead (.h5 with preds N x K x 2, as valid-ours.h5)' },
   'no-flip-test': { type: 'boolean', help: 'with --model: no flip test' },
   scales: { type: 'string', help: 'with --model: multi-scale test, crop sizes whose heatmaps are averaged, including 1 (e.g. 0.8,0.9,1,1.1,1.2; default 1)' },

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from '../../errors.js';
 import { loadModel, modelFromCheckpoint, saveModel, type Precision } from '../../model/checkpoint.js';
 import { averageCheckpoints } from '../../model/average.js';
 import type { HourglassModel } from '../../model/model.js';
-import { BUNDLED_MODELS, existingModelPath } from '../../api/models.js';
+import { bundledNames, existingModelPath } from '../../api/models.js';
 import { useBackend } from '../../backend/select.js';
 import { exportTfjs } from '../../export/tfjs.js';
 import { heatmapSize } from '../../model/config.js';
@@ -21,7 +21,7 @@ export const EXPORT_FORMATS = ['tfjs', 'checkpoint'] as const;
 const PRECISIONS: readonly Precision[] = ['float32', 'float16', 'int8'];
 
 const FLAGS = {
-  model: { type: 'string', help: `checkpoint to export (e.g. runs/x/best.ckpt) or a bundled network (${BUNDLED_MODELS.map((m) => m.name).join(', ')})` },
+  model: { type: 'string', help: `checkpoint to export (e.g. runs/x/best.ckpt) or a bundled network (${bundledNames(true)})` },
   average: { type: 'boolean', help: "instead of --model: export the mean of the weights of the checkpoints given as arguments (2 or more of one network, e.g. a run's epochs/*.ckpt kept by train --keep-epochs)" },
   format: { type: 'string', help: `output format: ${EXPORT_FORMATS.join(', ')} (TF.js LayersModel: model.json + weights.bin; or a weights-only checkpoint)` },
   precision: { type: 'string', help: 'float32 (default); float16: kernels stored as float16, half the size; int8 (checkpoint only): 8-bit kernels with a scale per output channel, a quarter' },

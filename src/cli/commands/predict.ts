@@ -9,7 +9,7 @@ import type { Command } from '../command.js';
 import { HourglassError, InvalidArgumentError } from '../../errors.js';
 import { createEstimator, type Box } from '../../api/estimator.js';
 import { predictImage, writePrediction, type PredictResult } from '../../api/prediction.js';
-import { BUNDLED_MODELS, DEFAULT_MODEL } from '../../api/models.js';
+import { bundledNames, DEFAULT_MODEL } from '../../api/models.js';
 import { removeStaleTemps } from '../../util/atomic.js';
 import { mkdirSync } from 'node:fs';
 import { parseBackendName } from '../../backend/select.js';
@@ -28,7 +28,7 @@ const FLAGS = {
   boxes: { type: 'string', help: 'people\'s boxes from a COCO-style detections JSON file (image_id, bbox, score) instead of the search' },
   'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
   'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
-  model: { type: 'string', help: `checkpoint to run, or a bundled model (${BUNDLED_MODELS.map((m) => m.name).join(', ')}; default ${DEFAULT_MODEL.name}: docs/models/); several joined by commas run as an ensemble (heatmaps averaged)` },
+  model: { type: 'string', help: `checkpoint to run, or a bundled model (${bundledNames()}; default ${DEFAULT_MODEL.name}: docs/models/); several joined by commas run as an ensemble (heatmaps averaged)` },
   out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions); never over an input image' },
   recursive: { type: 'boolean', help: 'a folder argument also means the images in its subfolders' },
   json: { type: 'boolean', help: 'print the results as one JSON array on stdout' },

@@ -12,7 +12,7 @@ import { parseTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from '../../train/
 import { readJson, runPath } from '../../train/run-files.js';
 import { readDataset } from '../../data/readers/index.js';
 import { readCheckpoint } from '../../model/checkpoint.js';
-import { BUNDLED_MODELS, existingModelPath } from '../../api/models.js';
+import { bundledNames, existingModelPath } from '../../api/models.js';
 import { parseSkeleton } from '../../data/skeletons/index.js';
 import { plateauFloor, type ScheduleChange, type ScheduleSpec } from '../../train/schedule.js';
 import { CLI_DATASETS, datasetOptions, parseSourceSpec, validationOptions } from '../datasets.js';
@@ -36,7 +36,7 @@ const FLAGS = {
   'val-images': { type: 'string', help: 'records of the same dataset to validate on, e.g. 6001-7000' },
   'val-split': { type: 'string', help: 'flic/mpii: validation split (default valid)' },
   'no-val': { type: 'boolean', help: 'do not validate' },
-  init: { type: 'string', help: `start from a checkpoint's weights (a path, or a bundled network: ${BUNDLED_MODELS.map((m) => m.name).join(', ')}); network flags default to its, and more --stacks / --modules grow it (new parts start as identities)` },
+  init: { type: 'string', help: `start from a checkpoint's weights (a path, or a bundled network: ${bundledNames(true)}); network flags default to its, and more --stacks / --modules grow it (new parts start as identities)` },
   warmup: { type: 'int', min: 0, help: 'raise the learning rate linearly over the first N steps (advised with --init: the optimiser starts without statistics)' },
   stacks: { type: 'int', min: 1, help: 'stacked hourglasses (default 2)' },
   features: { type: 'int', min: 2, help: 'feature channels (default 256)' },

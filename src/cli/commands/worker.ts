@@ -6,12 +6,12 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { parseBackendName } from '../../backend/select.js';
 import { runWorker, type WorkerEvent } from '../../queue/worker.js';
-import { BUNDLED_MODELS, DEFAULT_MODEL } from '../../api/models.js';
+import { bundledNames, DEFAULT_MODEL } from '../../api/models.js';
 
 const FLAGS = {
   queue: { type: 'string', help: 'the queue: redis://HOST[:PORT]/NAME (required)' },
   concurrency: { type: 'int', min: 1, help: 'jobs in progress at once in this process (default 1)' },
-  model: { type: 'string', help: `checkpoint to run, or a bundled model (${BUNDLED_MODELS.map((m) => m.name).join(', ')}; default ${DEFAULT_MODEL.name})` },
+  model: { type: 'string', help: `checkpoint to run, or a bundled model (${bundledNames()}; default ${DEFAULT_MODEL.name})` },
   backend: { type: 'string', help: 'auto (default), native, wasm, cpu, tensorflow, webgpu (a GPU through Dawn: npm install webgpu)' },
   lock: { type: 'number', min: 1, help: 'seconds a job stays locked without renewal: a crashed worker\'s job is taken again after about twice this (default 30)' },
   'until-empty': { type: 'boolean', help: 'exit once nothing is waiting, retrying or in progress' },
