@@ -92,6 +92,11 @@ test('predict: bad --box is refused before any work; an unreadable image is name
   assert.match(errors, /broken\.jpg: not a readable image/);
   assert.match(errors, /2 of 3 images failed/);
   assert.deepEqual(readdirSync(out).sort(), ['im00001.json', 'im00001.png']);
+  const allBad = capture();
+  const out2 = join(dir, 'out2');
+  assert.equal(await main(['predict', broken, '--model', model, '--out', out2, '--backend', 'cpu'], allBad), 2);
+  assert.match(allBad.errors.join('\n'), /the image failed; no results written/);
+  assert.deepEqual(readdirSync(out2), []);
   const missingModel = capture();
   assert.equal(await main(['predict', join(IMAGES, 'im00001.jpg'), '--model', join(dir, 'nope.ckpt')], missingModel), 2);
   assert.match(missingModel.errors.join('\n'), /nope\.ckpt/);

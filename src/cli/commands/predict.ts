@@ -136,7 +136,9 @@ export const predictCommand: Command = {
     }
     if (flags.json) io.out(JSON.stringify(results));
     if (failed > 0) {
-      io.err(`${failed} of ${images.length} images failed; the others' results are in ${out}`);
+      io.err(failed === images.length
+        ? `${failed === 1 ? 'the image' : `all ${failed} images`} failed; no results written`
+        : `${failed} of ${images.length} images failed; the others' results are in ${out}`);
       return 2;
     }
     return 0;
