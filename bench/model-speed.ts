@@ -2,7 +2,8 @@
 // `estimatePose` on one image with a given box (no person search), batch 1, with and without the flip test, median
 // of --runs after --warmup, on one backend, all models in one process and alternating, so that they see the same
 // machine. The default model must take at most 100 ms per image with the flip test on `native` (issue 15).
-// Usage: node dist/bench/model-speed.js [--models lsp14,flic,path.ckpt,a.ckpt+b.ckpt (an ensemble)] [--image samples/lspet-6132.jpg]
+// Usage: node dist/bench/model-speed.js [--models lsp14,flic,path.ckpt,a.ckpt+b.ckpt (an ensemble),lsp14@bf16 (a precision)]
+//        [--image samples/lspet-6132.jpg]
 //        [--runs 25] [--warmup 3] [--backend native] [--json]
 import { createEstimator, type Estimator } from '../src/api/estimator.js';
 import { BUNDLED_MODELS } from '../src/api/models.js';
@@ -30,7 +31,11 @@ function median(values: number[]): number {
 
 async function main(): Promise<void> {
   const estimators: Array<[string, Estimator]> = [];
-  for (const name of models) estimators.push([name, await createEstimator({ model: name.replaceAll('+', ','), backend, detector: false })]);
+  for (const name of models) {
+    const [spec, precision = 'fp32'] = name.split('@');
+    if (precision !== 'fp32' && precision !== 'bf16') throw new Error(`${name}: the precision after @ is fp32 or bf16`);
+    estimators.push([name, await createEstimator({ model: spec.replaceAll('+', ','), backend, precision, detector: false })]);
+  }
   // Without a detector and a box the person fills the image: that box, given, times the crop and the network only.
   const { box } = await estimators[0][1].estimatePose(image, { flipTest: false });
   const times = estimators.map(() => ({ plain: [] as number[], flip: [] as number[] }));

@@ -35,6 +35,13 @@ test('train refuses bad command lines with one clear line', async () => {
     const last = io.errors[io.errors.length - 1] ?? '';
     assert.match(last, message, argv.join(' '));
   }
+  // A wrong --init is refused before the backend starts: its error is the only line.
+  for (const init of ['lsp14-ensemble', '/nonexistent/x.ckpt']) {
+    const io = capture();
+    assert.equal(await main(['train', '--dataset', 'lspet', '--root', join(FIXTURES, 'lspet'), '--init', init, '--backend', 'cpu'], io), 2);
+    assert.equal(io.errors.length, 1, io.errors.join('\n'));
+    assert.match(io.errors[0], init === 'lsp14-ensemble' ? /bundled ensemble of lsp14, lsp14-256, not one network/ : /\/nonexistent\/x\.ckpt/);
+  }
 });
 
 test('--resume names the file and the field of a damaged config.json, before any training', async () => {

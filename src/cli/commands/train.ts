@@ -183,6 +183,7 @@ export const trainCommand: Command = {
       }
     }
     const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
+    if (flags.init !== undefined) existingModelPath(flags.init); // a wrong --init fails before the backend starts
     const precisionFlag = flags.precision !== undefined ? parsePrecision(flags.precision) : undefined;
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
