@@ -41,8 +41,8 @@ test('arrays read out, shared by two tensors, viewed, or small are never recycle
   assert.notEqual(pool.alloc(16), small);
 });
 
-test('the free lists stay under their byte cap, dropping what was released longest ago', () => {
-  const pool = new MemoryPool(N * 4);
+test('the free lists stay under a fixed byte cap, dropping what was released longest ago', () => {
+  const pool = new MemoryPool(N * 4, false);
   const [a, b] = [pool.alloc(N), pool.alloc(N)];
   for (const x of [a, b]) {
     pool.registered(x);
@@ -57,7 +57,7 @@ test('the free lists stay under their byte cap, dropping what was released longe
 });
 
 test('over the cap, the lengths released longest ago go first (a workload whose sizes change)', () => {
-  const pool = new MemoryPool(3 * N * 4);
+  const pool = new MemoryPool(3 * N * 4, false);
   const lengths = [N, N + 16, N + 32, N + 48, N + 64];
   const arrays = lengths.map((l) => pool.alloc(l));
   for (const x of arrays) {
@@ -72,7 +72,7 @@ test('over the cap, the lengths released longest ago go first (a workload whose 
 });
 
 test('a list emptied by alloc leaves nothing to evict: releases over the cap still work', () => {
-  const pool = new MemoryPool(2 * N * 4);
+  const pool = new MemoryPool(2 * N * 4, false);
   const a = pool.alloc(N);
   pool.registered(a);
   pool.released(a);
@@ -84,6 +84,26 @@ test('a list emptied by alloc leaves nothing to evict: releases over the cap sti
   }
   assert.equal(pool.alloc(N + 32), c);
   assert.notEqual(pool.alloc(N + 16), b);
+});
+
+test('an adaptive cap rises to the most bytes live at once: a step\'s arrays all come back for the next step', () => {
+  const pool = new MemoryPool(N * 4);
+  assert.equal(pool.capBytes, N * 4);
+  const step = () => [pool.alloc(N), pool.alloc(N + 16), pool.alloc(N + 32)];
+  const first = step();
+  for (const x of first) pool.registered(x);
+  assert.equal(pool.capBytes, (3 * N + 48) * 4, 'three arrays were live at once');
+  for (const x of first) pool.released(x);
+  const second = step();
+  for (const [i, x] of second.entries()) assert.equal(x, first[i], 'all three kept, though the base cap holds one');
+  // Arrays read out (pinned) leave the count: they never come back, so they do not raise the cap.
+  const readOut = new MemoryPool(N * 4);
+  for (let i = 0; i < 3; i++) {
+    const a = readOut.alloc(N);
+    readOut.registered(a);
+    readOut.exposed(a);
+  }
+  assert.equal(readOut.capBytes, N * 4);
 });
 
 test('native: values read with dataSync survive the tensor\'s disposal and later kernels', { skip: SKIP_NATIVE }, async () => {
