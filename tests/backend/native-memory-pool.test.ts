@@ -41,6 +41,20 @@ test('arrays read out, shared by two tensors, viewed, or small are never recycle
   assert.notEqual(pool.alloc(16), small);
 });
 
+test('a short view of a pooled array pins it; a free array seen again in a tensor leaves its free list', () => {
+  const pool = new MemoryPool();
+  const parent = pool.alloc(N);
+  pool.registered(parent);
+  pool.registered(parent.subarray(0, 16)); // a slice of 16 floats shares the parent's storage
+  pool.released(parent);
+  assert.notEqual(pool.alloc(N), parent, 'the view still holds it');
+  const freed = pool.alloc(N + 16);
+  pool.registered(freed);
+  pool.released(freed);
+  pool.registered(freed); // wrapped again after its tensor was disposed
+  assert.notEqual(pool.alloc(N + 16), freed, 'never handed out while a tensor holds it');
+});
+
 test('the free lists stay under a fixed byte cap, dropping what was released longest ago', () => {
   const pool = new MemoryPool(N * 4, false);
   const [a, b] = [pool.alloc(N), pool.alloc(N)];

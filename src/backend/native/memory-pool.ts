@@ -53,10 +53,21 @@ export class MemoryPool {
     if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
   }
 
-  /** A handed or live array leaves the count (released, or pinned: it will not come back). */
+  /**
+   * A handed or live array leaves the count (released, or pinned: it will not come back); a free one, seen again in
+   * a tensor or read out, leaves its free list, so that it is never handed out while that holder has it.
+   */
   private leave(buffer: ArrayBuffer): void {
     const s = this.state.get(buffer);
     if (s === 'handed' || s === 'live') this.liveBytes -= buffer.byteLength;
+    if (s !== 'free') return;
+    const length = buffer.byteLength / 4;
+    const list = this.free.get(length) ?? [];
+    const i = list.findIndex((a) => a.buffer === buffer);
+    if (i < 0) return;
+    list.splice(i, 1);
+    if (list.length === 0) this.free.delete(length);
+    this.freeBytes -= buffer.byteLength;
   }
 
   /** Uninitialised storage of `length` floats, recycled when possible. */
@@ -140,8 +151,9 @@ function fresh(length: number): Float32Array {
   return new Float32Array(bytes.buffer, bytes.byteOffset, length);
 }
 
+/** The buffer under a Float32Array when it is large enough to be pooled (a short view of a large one counts). */
 function pooledBuffer(values: unknown): ArrayBuffer | null {
-  return values instanceof Float32Array && values.length >= MIN_LENGTH ? (values.buffer as ArrayBuffer) : null;
+  return values instanceof Float32Array && values.buffer.byteLength >= MIN_LENGTH * 4 ? (values.buffer as ArrayBuffer) : null;
 }
 
 /** The pool every native kernel allocates its outputs from. */
