@@ -79,6 +79,14 @@ float *f32ArgOrNull(const Napi::CallbackInfo &info, size_t i, const char *name) 
 
 size_t f32Length(const Napi::CallbackInfo &info, size_t i) { return info[i].As<Napi::Float32Array>().ElementLength(); }
 
+void expectLength(const Napi::CallbackInfo &info, size_t i, size_t count, const char *op, const char *name) {
+  const size_t length = f32Length(info, i);
+  if (length != count) {
+    throw std::invalid_argument(std::string(op) + ": " + name + " holds " + std::to_string(length) +
+                                " values, its shape " + std::to_string(count));
+  }
+}
+
 const int32_t *i32Arg(const Napi::CallbackInfo &info, size_t i, size_t minLength, const char *name) {
   Napi::Value v = info[i];
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {

@@ -188,6 +188,8 @@ Napi::Value BatchNormTrain(const Napi::CallbackInfo &info) {
     float *mean = f32Arg(info, 4, "mean");
     float *variance = f32Arg(info, 5, "variance");
     BnShape s(i32Arg(info, 6, 4, "shape"));
+    for (size_t i : {0, 3}) expectLength(info, i, s.size(), "batchNormTrain", i == 0 ? "x" : "y");
+    for (size_t i : {1, 2, 4, 5}) expectLength(info, i, s.c, "batchNormTrain", "a per-channel argument");
     const double eps = numberArg(info, 7, "epsilon");
     const bool relu = info[8].ToBoolean().Value();
     const size_t c = s.c;
@@ -220,6 +222,8 @@ Napi::Value BatchNormInfer(const Napi::CallbackInfo &info) {
     const float *beta = f32Arg(info, 4, "beta");
     float *y = f32Arg(info, 5, "y");
     BnShape s(i32Arg(info, 6, 4, "shape"));
+    for (size_t i : {0, 5}) expectLength(info, i, s.size(), "batchNormInfer", i == 0 ? "x" : "y");
+    for (size_t i : {1, 2, 3, 4}) expectLength(info, i, s.c, "batchNormInfer", "a per-channel argument");
     const double eps = numberArg(info, 7, "epsilon");
     std::vector<float> scale(s.c), shift(s.c);
     for (size_t j = 0; j < s.c; ++j) affineOf(mean[j], variance[j], gamma[j], beta[j], eps, &scale[j], &shift[j]);
@@ -245,6 +249,8 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo &info) {
     float *dgamma = f32Arg(info, 6, "dgamma");
     float *dbeta = f32Arg(info, 7, "dbeta");
     BnShape s(i32Arg(info, 8, 4, "shape"));
+    for (size_t i : {0, 1, 5}) expectLength(info, i, s.size(), "batchNormGrad", i == 0 ? "x" : i == 1 ? "dy" : "dx");
+    for (size_t i : {2, 3, 4, 6, 7}) expectLength(info, i, s.c, "batchNormGrad", "a per-channel argument");
     const double eps = numberArg(info, 9, "epsilon");
     const float *beta = f32ArgOrNull(info, 10, "beta");
     const size_t c = s.c;

@@ -29,6 +29,11 @@ float *f32Arg(const Napi::CallbackInfo &info, size_t i, const char *name);
 float *f32ArgOrNull(const Napi::CallbackInfo &info, size_t i, const char *name);
 /** Element count of a Float32Array argument. */
 size_t f32Length(const Napi::CallbackInfo &info, size_t i);
+/**
+ * Throws (naming the operation and the argument) unless the Float32Array argument i holds exactly `count` values:
+ * kernels write by the shapes they are given, so an output shorter than its shape says would be written past its end.
+ */
+void expectLength(const Napi::CallbackInfo &info, size_t i, size_t count, const char *op, const char *name);
 /** Pointer to an Int32Array argument holding at least `minLength` values. */
 const int32_t *i32Arg(const Napi::CallbackInfo &info, size_t i, size_t minLength, const char *name);
 double numberArg(const Napi::CallbackInfo &info, size_t i, const char *name);

@@ -42,6 +42,16 @@ struct ConvGeometry {
     return enabled && !bf16 && kh == 3 && kw == 3 && sh == 1 && sw == 1 && dh == 1 && dw == 1 && ic % 16 == 0 &&
            oc % 16 == 0 && pt == 1 && pl == 1 && pb == 1 && pr == 1 && static_cast<int64_t>(n) * oh * ow >= minPixels;
   }
+  /**
+   * Throws unless the Float32Array arguments at xi (input activations, NHWC), wi (filter, HWIO) and yi (output
+   * activations) hold exactly the elements this geometry reads and writes: oneDNN writes by the geometry, so an
+   * array shorter than it says would be written past its end.
+   */
+  void checkLengths(const Napi::CallbackInfo &info, size_t xi, size_t wi, size_t yi, const char *op) const {
+    expectLength(info, xi, static_cast<size_t>(n) * ih * iw * ic, op, "the input");
+    expectLength(info, wi, static_cast<size_t>(kh) * kw * ic * oc, op, "the filter");
+    expectLength(info, yi, static_cast<size_t>(n) * oh * ow * oc, op, "the output");
+  }
   dnnl::algorithm algo() const {
     return wino ? dnnl::algorithm::convolution_winograd : dnnl::algorithm::convolution_direct;
   }
@@ -273,6 +283,8 @@ Napi::Value Conv2d(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 4, ConvGeometry::COUNT, "geometry");
     bool relu = info[5].ToBoolean().Value();
     ConvGeometry g(gv);
+    g.checkLengths(info, 0, 1, 3, "conv2d");
+    if (b != nullptr) expectLength(info, 2, static_cast<size_t>(g.oc), "conv2d", "the bias");
     const int flags = (b != nullptr ? 1 : 0) | (relu ? 2 : 0);
     LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_FORWARD | flags));
     g.bf16 = precision.bf16;
@@ -302,6 +314,7 @@ Napi::Value Conv2dBackpropInput(const Napi::CallbackInfo &info) {
     float *dx = f32Arg(info, 2, "dx");
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     ConvGeometry g(gv);
+    g.checkLengths(info, 2, 1, 0, "conv2dBackpropInput");  // dx is the input's shape, dy the output's
     LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_BACKWARD_DATA));
     g.bf16 = precision.bf16;
     g.wino = g.winogradFits(4096);
@@ -337,6 +350,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
     const int32_t *gv = i32Arg(info, 3, ConvGeometry::COUNT, "geometry");
     float *db = info.Length() > 4 ? f32ArgOrNull(info, 4, "dbias") : nullptr;
     ConvGeometry g(gv);
+    g.checkLengths(info, 0, 2, 1, "conv2dBackpropFilter");
     LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_BACKWARD_WEIGHTS | (db != nullptr ? 1 : 0)));
     g.bf16 = precision.bf16;
     g.wino = g.winogradFits(4096);

@@ -29,6 +29,8 @@ Napi::Value MaxPool(const Napi::CallbackInfo &info) {
     const float *x = f32Arg(info, 0, "x");
     float *y = f32Arg(info, 1, "y");
     PoolGeometry g(i32Arg(info, 2, PoolGeometry::COUNT, "geometry"));
+    expectLength(info, 0, g.xIndex(g.n, 0, 0), "maxPool", "x");
+    expectLength(info, 1, g.yIndex(g.n, 0, 0), "maxPool", "y");
     const float lowest = -std::numeric_limits<float>::infinity();
 #pragma omp parallel for schedule(static) collapse(2)
     for (int b = 0; b < g.n; ++b) {
@@ -120,6 +122,9 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo &info) {
     const float *x = f32Arg(info, 1, "x");
     float *dx = f32Arg(info, 2, "dx");
     PoolGeometry g(i32Arg(info, 3, PoolGeometry::COUNT, "geometry"));
+    expectLength(info, 0, g.yIndex(g.n, 0, 0), "maxPoolGrad", "dy");
+    expectLength(info, 1, g.xIndex(g.n, 0, 0), "maxPoolGrad", "x");
+    expectLength(info, 2, g.xIndex(g.n, 0, 0), "maxPoolGrad", "dx");
     if (g.kh == 2 && g.kw == 2 && g.sh == 2 && g.sw == 2 && g.pt == 0 && g.pl == 0 && g.ih == 2 * g.oh &&
         g.iw == 2 * g.ow) {
       const int rows = g.n * g.oh;
@@ -180,6 +185,8 @@ Napi::Value ResizeNearest(const Napi::CallbackInfo &info) {
     const int32_t *cols = i32Arg(info, 4, s.ow, "cols");
     checkMap(rows, s.oh, s.ih, "rows");
     checkMap(cols, s.ow, s.iw, "cols");
+    expectLength(info, 0, static_cast<size_t>(s.n) * s.ih * s.iw * s.c, "resizeNearest", "x");
+    expectLength(info, 1, static_cast<size_t>(s.n) * s.oh * s.ow * s.c, "resizeNearest", "y");
     const size_t c = s.c;
 #pragma omp parallel for schedule(static) collapse(2)
     for (int b = 0; b < s.n; ++b) {
@@ -202,6 +209,8 @@ Napi::Value ResizeNearestGrad(const Napi::CallbackInfo &info) {
     const int32_t *cols = i32Arg(info, 4, s.ow, "cols");
     checkMap(rows, s.oh, s.ih, "rows");
     checkMap(cols, s.ow, s.iw, "cols");
+    expectLength(info, 0, static_cast<size_t>(s.n) * s.oh * s.ow * s.c, "resizeNearestGrad", "dy");
+    expectLength(info, 1, static_cast<size_t>(s.n) * s.ih * s.iw * s.c, "resizeNearestGrad", "dx");
     const size_t c = s.c;
     std::memset(dx, 0, f32Length(info, 1) * sizeof(float));
 #pragma omp parallel
