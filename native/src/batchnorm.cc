@@ -256,7 +256,7 @@ Napi::Value BatchNormGrad(const Napi::CallbackInfo &info) {
     const size_t c = s.c;
     std::vector<float> scale, shift;
     if (beta != nullptr) {
-      if (f32Length(info, 10) != c) throw std::invalid_argument("batchNormGrad: beta must hold one value per channel");
+      expectLength(info, 10, c, "batchNormGrad", "beta");
       scale.resize(c);
       shift.resize(c);
       for (size_t j = 0; j < c; ++j) affineOf(mean[j], variance[j], gamma[j], beta[j], eps, &scale[j], &shift[j]);

@@ -354,9 +354,7 @@ Napi::Value Conv2dBackpropFilter(const Napi::CallbackInfo &info) {
     LayerPrecision precision(keyOf(gv, ConvGeometry::COUNT, PASS_BACKWARD_WEIGHTS | (db != nullptr ? 1 : 0)));
     g.bf16 = precision.bf16;
     g.wino = g.winogradFits(4096);
-    if (db != nullptr && f32Length(info, 4) != static_cast<size_t>(g.oc)) {
-      throw std::invalid_argument("conv2dBackpropFilter: dbias must hold oc values");
-    }
+    if (db != nullptr) expectLength(info, 4, static_cast<size_t>(g.oc), "conv2dBackpropFilter", "the bias gradient");
     if (g.pointwise()) {
       (g.bf16 ? gemmBackwardWeightsBf16 : gemmBackwardWeights)(x, dy, dw, db, g.rows(), g.ic, g.oc);
       precision.done();

@@ -54,7 +54,7 @@ export const PERSON_DETECTOR: BundledNetwork = Object.freeze({
 });
 
 function bundledNetwork(name: string): BundledNetwork {
-  const m = BUNDLED_MODELS.find((b) => b.name === name);
+  const m = bundledModel(name);
   if (!m || isBundledEnsemble(m)) throw new Error(`internal: no bundled network '${name}'`);
   return m;
 }

@@ -70,6 +70,12 @@ export class MemoryPool {
     this.freeBytes -= buffer.byteLength;
   }
 
+  /** Never to be recycled: out of the live count and of any free list. */
+  private pin(buffer: ArrayBuffer): void {
+    this.leave(buffer);
+    this.state.set(buffer, 'pinned');
+  }
+
   /** Uninitialised storage of `length` floats, recycled when possible. */
   alloc(length: number): Float32Array {
     if (length < MIN_LENGTH) return fresh(length);
@@ -94,32 +100,26 @@ export class MemoryPool {
     if (buffer === null) return;
     const s = this.state.get(buffer);
     const whole = (values as Float32Array).byteOffset === 0 && (values as Float32Array).byteLength === buffer.byteLength;
-    if (s === 'handed' && whole) {
-      this.state.set(buffer, 'live');
-      return;
-    }
-    this.leave(buffer);
-    this.state.set(buffer, 'pinned');
+    if (s === 'handed' && whole) this.state.set(buffer, 'live');
+    else this.pin(buffer);
   }
 
   /** The values left the backend (read by a caller): they may be kept, so never recycle them. */
   exposed(values: unknown): void {
     const buffer = pooledBuffer(values);
-    if (buffer === null || !this.state.has(buffer)) return;
-    this.leave(buffer);
-    this.state.set(buffer, 'pinned');
+    if (buffer !== null && this.state.has(buffer)) this.pin(buffer);
   }
 
   /** The tensor holding `values` is gone; recycle them if they were its own, unshared and unread. */
   released(values: unknown): void {
     const buffer = pooledBuffer(values);
     if (buffer === null || this.state.get(buffer) !== 'live') return;
-    this.leave(buffer);
     const a = values as Float32Array;
     if (a.byteLength > this.capBytes) {
-      this.state.set(buffer, 'pinned');
+      this.pin(buffer);
       return;
     }
+    this.leave(buffer);
     while (this.freeBytes + a.byteLength > this.capBytes) this.evictOldest();
     this.state.set(buffer, 'free');
     const list = this.free.get(a.length) ?? [];

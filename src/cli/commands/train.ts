@@ -126,7 +126,7 @@ export function recordedPath(path: string, cwd = process.cwd()): string {
   return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? resolve(path) : rel;
 }
 
-async function newConfig(flags: Flags, backend: string, precision: Precision): Promise<{ config: TrainConfig; out: string }> {
+async function newConfig(flags: Flags, backend: string, precision: Precision, initPath?: string): Promise<{ config: TrainConfig; out: string }> {
   if (!flags.dataset || !flags.root) throw new InvalidArgumentError('train needs --dataset and --root (or --resume DIR)');
   const first = datasetOptions(flags.dataset, flags.root, flags.images, flags.split);
   const train = [first, ...(flags.extra ?? []).map(parseSourceSpec)];
@@ -135,7 +135,7 @@ async function newConfig(flags: Flags, backend: string, precision: Precision): P
   const skeleton = (await readDataset(first)).skeleton;
   const joints = skeleton.joints.length;
   // --init: the network's size defaults to the source's; its heads start over if its joints are not these.
-  const initFrom = flags.init !== undefined ? resolve(existingModelPath(flags.init)) : undefined;
+  const initFrom = initPath !== undefined ? resolve(initPath) : undefined;
   const source = initFrom !== undefined ? readCheckpoint(initFrom) : null;
   const sourceSkeleton = source ? parseSkeleton(source.meta.skeleton) : null;
   const base = source?.config;
@@ -183,7 +183,7 @@ export const trainCommand: Command = {
       }
     }
     const change = flags.resume ? scheduleChange(flags) : undefined; // flags checked before any file is read
-    if (flags.init !== undefined) existingModelPath(flags.init); // a wrong --init fails before the backend starts
+    const initPath = flags.init !== undefined ? existingModelPath(flags.init) : undefined; // a wrong --init fails before the backend starts
     const precisionFlag = flags.precision !== undefined ? parsePrecision(flags.precision) : undefined;
     const choice = await useBackend(parseBackendName(flags.backend ?? 'auto'));
     io.err(choice.message);
@@ -228,7 +228,7 @@ export const trainCommand: Command = {
       io.err(`resuming ${dir} at epoch ${p.epoch + 1}, step ${p.stepInEpoch} (${p.imagesSeen} images seen)`);
       if (change) io.err(`new schedule from here: ${describeSchedule(trainer.config.schedule)}`);
     } else {
-      const { config, out } = await newConfig(flags, choice.name, precision.precision);
+      const { config, out } = await newConfig(flags, choice.name, precision.precision, initPath);
       dir = out;
       trainer = Trainer.create(config, dir, reporter);
       io.err(`run folder: ${dir}`);
