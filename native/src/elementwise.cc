@@ -156,9 +156,13 @@ Napi::Value BinaryStrided(const Napi::CallbackInfo &info) {
     const int32_t *shape = i32Arg(info, 4, rank, "shape");
     const int32_t *as = i32Arg(info, 5, rank, "aStrides");
     const int32_t *bs = i32Arg(info, 6, rank, "bStrides");
-    // Bounds: the last element read from each operand must lie inside it.
+    // Bounds: the last element read from each operand must lie inside it (the loop reads at offsets that only grow
+    // with the index when no extent or stride is negative: a negative stride read before the array's start).
     size_t total = 1, aLast = 0, bLast = 0;
     for (int d = 0; d < rank; ++d) {
+      if (shape[d] < 0 || as[d] < 0 || bs[d] < 0) {
+        throw std::invalid_argument("binaryStrided: shape and strides must not be negative");
+      }
       total *= static_cast<size_t>(shape[d]);
       aLast += static_cast<size_t>(shape[d] - 1) * as[d];
       bLast += static_cast<size_t>(shape[d] - 1) * bs[d];

@@ -30,4 +30,9 @@ test('native kernels refuse arrays of the wrong length for their shapes', { skip
   addon.maxPool(new Float32Array(32), new Float32Array(8), pg);
   assert.throws(() => addon.maxPool(new Float32Array(32), new Float32Array(7), pg), /maxPool: y holds 7 values, its shape 8/);
   assert.throws(() => addon.maxPoolGrad(new Float32Array(8), new Float32Array(32), new Float32Array(30), pg), /maxPoolGrad: dx holds 30/);
+  // binaryStrided: a negative stride passed the last-element check and read before the array's start.
+  const four = () => new Float32Array(4);
+  const s2 = Int32Array.from([2, 2]);
+  addon.binaryStrided(0, four(), four(), four(), s2, Int32Array.from([2, 1]), Int32Array.from([0, 1]));
+  assert.throws(() => addon.binaryStrided(0, four(), four(), four(), s2, Int32Array.from([4, -3]), Int32Array.from([2, 1])), /binaryStrided: shape and strides must not be negative/);
 });
