@@ -23,6 +23,9 @@ export interface EnqueueOptions {
   readonly flipTest?: boolean;
   readonly box?: Box;
   readonly scales?: readonly number[];
+  /** Without a box, the person search's limits (EstimateOptions.maxPeople and minPersonScore). */
+  readonly maxPeople?: number;
+  readonly minPersonScore?: number;
   /** Tries per job before it goes to the failed set (default 3). */
   readonly attempts?: number;
   /** First retry delay in ms, doubled at each retry (default 2000). */
@@ -109,6 +112,8 @@ export async function enqueue(sources: readonly string[], options: EnqueueOption
         const data: PoseJobData = {
           format: QUEUE_FORMAT, image: chunk[i].path, sha256: hashes[i], output, flipTest: options.flipTest ?? true,
           ...(options.box ? { box: options.box } : {}), ...(options.scales ? { scales: options.scales } : {}),
+          ...(options.maxPeople !== undefined ? { maxPeople: options.maxPeople } : {}),
+          ...(options.minPersonScore !== undefined ? { minPersonScore: options.minPersonScore } : {}),
         };
         toAdd.push({
           name: JOB_NAME, data,

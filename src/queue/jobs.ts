@@ -23,6 +23,9 @@ export interface PoseJobData {
   readonly flipTest: boolean;
   readonly box?: Box;
   readonly scales?: readonly number[];
+  /** The person search's limits (without a box): as predict's --max-people and --min-person-score. */
+  readonly maxPeople?: number;
+  readonly minPersonScore?: number;
 }
 
 /** Manifest files: one image path per line ('#' comments and blank lines skipped; relative to the manifest). */

@@ -84,7 +84,9 @@ export async function runWorker(options: WorkerOptions): Promise<RunningWorker> 
       if (data.format !== QUEUE_FORMAT) throw new UnrecoverableError(`job ${job.id} has queue format ${data.format}; this worker reads format ${QUEUE_FORMAT}`);
       try {
         const started = performance.now();
-        const p = await predictImage(est, data.image, { box: data.box, flipTest: data.flipTest, scales: data.scales });
+        const p = await predictImage(est, data.image, {
+          box: data.box, flipTest: data.flipTest, scales: data.scales, maxPeople: data.maxPeople, minPersonScore: data.minPersonScore,
+        });
         let result: JobResult;
         if (data.output.kind === 'files') {
           const written = await writePrediction(est, p, data.output.json, data.output.overlay);

@@ -95,3 +95,32 @@ test('with results in Redis each job holds the result record; close() finishes t
     await q.close();
   }
 });
+
+test('the person search limits given to enqueue reach the worker, as predict takes them', async () => {
+  const real = join(FIXTURES, 'lspet', 'images', 'im00001.jpg');
+  const predict = async (extra: string[]): Promise<{ people: { score: number }[] }> => {
+    const io = captureIo();
+    assert.equal(await main(['predict', real, '--model', model, '--backend', 'auto', '--no-overlay', '--out', join(dir, 'limits-predict'), '--json', ...extra], io), 0, io.errors.join('\n'));
+    return JSON.parse(io.lines.join('\n'))[0];
+  };
+  const found = await predict([]);
+  assert.ok(found.people.length >= 1, 'the fixture image has a person to find');
+  const top = found.people[0].score;
+  assert.ok(top < 0.99, `the top person's score ${top} leaves room above it`);
+  const above = Number(((top + 1) / 2).toFixed(4));
+  const queue = redis.url('limits');
+  await enqueue([real], { queue, results: 'redis', minPersonScore: above, maxPeople: 1 });
+  const worker = await runWorker({ queue, model, backend: 'auto', untilEmpty: true });
+  assert.deepEqual(await worker.stopped, { done: 1, failed: 0 });
+  const { Queue } = await import('bullmq');
+  const q = new Queue('limits', { connection: { host: '127.0.0.1', port: redis.port } });
+  try {
+    const [job] = await q.getCompleted();
+    assert.deepEqual([job.data.maxPeople, job.data.minPersonScore], [1, above]);
+    // Nobody scores that high: the worker's result has no person, as predict's with the same limit.
+    assert.deepEqual((job.returnvalue as { people: unknown[] }).people, []);
+    assert.deepEqual((await predict(['--min-person-score', String(above)])).people, []);
+  } finally {
+    await q.close();
+  }
+});

@@ -6,14 +6,15 @@ import type { Command } from '../command.js';
 import { InvalidArgumentError } from '../../errors.js';
 import { enqueue } from '../../queue/enqueue.js';
 import { parseScales } from '../../inference/multi-scale.js';
-import { parseBox } from './predict.js';
+import { PEOPLE_FLAGS, parseBox, peopleLimits } from './predict.js';
 
 const FLAGS = {
   queue: { type: 'string', help: 'the queue: redis://HOST[:PORT]/NAME (required)' },
   out: { type: 'string', help: 'folder of the result files, reachable by every worker (default predictions)' },
   results: { type: 'string', choices: ['files', 'redis'], help: 'files (default): a JSON file per image in --out; redis: kept in Redis as the job result' },
   overlay: { type: 'boolean', help: 'also draw the overlay PNG beside each JSON file' },
-  box: { type: 'string', help: 'the person box x,y,width,height in pixels, for every image (default: the whole image)' },
+  box: { type: 'string', help: 'the person box x,y,width,height in pixels, for every image (default: the people are searched for)' },
+  ...PEOPLE_FLAGS,
   scales: { type: 'string', help: 'multi-scale test crop sizes, including 1 (e.g. 0.8,0.9,1,1.1,1.2)' },
   'no-flip-test': { type: 'boolean', help: 'no flip test (twice as fast, a little less accurate)' },
   attempts: { type: 'int', min: 1, help: 'tries per image before it goes to the failed set (default 3)' },
@@ -38,6 +39,7 @@ export const enqueueCommand: Command = {
       overlay: flags.overlay ?? false,
       flipTest: !flags['no-flip-test'],
       box: flags.box === undefined ? undefined : parseBox(flags.box),
+      ...peopleLimits(flags),
       scales: flags.scales === undefined ? undefined : parseScales(flags.scales),
       attempts: flags.attempts,
       backoffMs: flags.backoff === undefined ? undefined : flags.backoff * 1000,

@@ -23,11 +23,16 @@ import { expandImageArguments, isImageName, refuseOverwritingInputs } from '../i
 /** The sample images shipped in the package (samples/ATTRIBUTION.md). */
 export const SAMPLES_DIR = fileURLToPath(new URL('../../../../samples/', import.meta.url));
 
+/** The person search's limits, taken by predict and enqueue. */
+export const PEOPLE_FLAGS = {
+  'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
+  'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
+} as const;
+
 const FLAGS = {
   box: { type: 'string', help: 'the person box x,y,width,height in pixels (default: the people are searched for)' },
   boxes: { type: 'string', help: 'people\'s boxes from a COCO-style detections JSON file (image_id, bbox, score) instead of the search' },
-  'max-people': { type: 'string', help: 'at most this many people per image (default 20)' },
-  'min-person-score': { type: 'string', help: `people scoring lower are left out (default ${DEFAULT_MIN_PERSON_SCORE})` },
+  ...PEOPLE_FLAGS,
   model: { type: 'string', help: `checkpoint to run, or a bundled model (${bundledNames()}; default ${DEFAULT_MODEL.name}: docs/models/); several joined by commas run as an ensemble (heatmaps averaged)` },
   out: { type: 'string', help: 'folder for the JSON and overlay files (default predictions); never over an input image' },
   recursive: { type: 'boolean', help: 'a folder argument also means the images in its subfolders' },
@@ -64,6 +69,14 @@ function stems(images: readonly string[]): string[] {
   });
 }
 
+/** --max-people and --min-person-score, checked (undefined where not given). */
+export function peopleLimits(flags: { 'max-people'?: string; 'min-person-score'?: string }): { maxPeople?: number; minPersonScore?: number } {
+  return {
+    maxPeople: flags['max-people'] === undefined ? undefined : positiveInt(flags['max-people'], 'max-people'),
+    minPersonScore: flags['min-person-score'] === undefined ? undefined : unitNumber(flags['min-person-score'], 'min-person-score'),
+  };
+}
+
 function positiveInt(spec: string, flag: string): number {
   const n = Number(spec);
   if (!/^\d+$/.test(spec.trim()) || !(n >= 1)) throw new InvalidArgumentError(`--${flag} must be a positive integer, got '${spec}'`);
@@ -86,8 +99,7 @@ export const predictCommand: Command = {
     const box = flags.box !== undefined ? parseBox(flags.box) : undefined;
     const scales = flags.scales === undefined ? undefined : parseScales(flags.scales);
     if (box && flags.boxes !== undefined) throw new InvalidArgumentError('give either --box or --boxes, not both');
-    const maxPeople = flags['max-people'] === undefined ? undefined : positiveInt(flags['max-people'], 'max-people');
-    const minPersonScore = flags['min-person-score'] === undefined ? undefined : unitNumber(flags['min-person-score'], 'min-person-score');
+    const { maxPeople, minPersonScore } = peopleLimits(flags);
     const detections = flags.boxes === undefined ? null : readDetections(flags.boxes);
     const out = flags.out ?? 'predictions';
     let images = expandImageArguments(positionals, { recursive: flags.recursive, outDir: out });
